@@ -1,0 +1,1 @@
+"""The page model: seeing a page and acting on it, independent of Temporal."""
