@@ -1,0 +1,84 @@
+"""Launching and closing a run's browser on this worker process."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from playwright.async_api import Error as PlaywrightError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from wayfinder.activities.contracts import (
+    CLOSE_BROWSER,
+    LAUNCH_BROWSER,
+    BrowserLease,
+    CloseBrowserInput,
+    CloseBrowserOutput,
+    LaunchBrowserInput,
+)
+from wayfinder.activities.runtime import ActivityRuntime
+from wayfinder.models import FileInfo
+
+NAVIGATION_TIMEOUT_MS = 30_000
+
+
+class BrowserActivities:
+    def __init__(self, runtime: ActivityRuntime) -> None:
+        self._rt = runtime
+
+    @activity.defn(name=LAUNCH_BROWSER)
+    async def launch_browser(self, request: LaunchBrowserInput) -> BrowserLease:
+        """Open the run's context on this process and hand back this process's own queue."""
+        run = await self._rt.host.open(
+            request.run_id,
+            user_agent=request.user_agent,
+            extra_http_headers=request.extra_http_headers,
+        )
+        if request.url:
+            try:
+                await run.page.goto(
+                    request.url, wait_until="domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS
+                )
+            except PlaywrightError as exc:
+                # Retried by the policy (a site can be briefly down); the last message is what
+                # the user reads as failure_reason.
+                raise ApplicationError(
+                    f"could not open {request.url}: {exc.message.splitlines()[0]}",
+                    type="NavigationError",
+                ) from exc
+        return BrowserLease(run_id=request.run_id, host_queue=self._rt.host_queue)
+
+    @activity.defn(name=CLOSE_BROWSER)
+    async def close_browser(self, request: CloseBrowserInput) -> CloseBrowserOutput:
+        """Take the final screenshots, collect downloads and close the run's context.
+
+        Idempotent: closing a run this host no longer has returns an empty result.
+        """
+        run_id = request.lease.run_id
+        if run_id not in self._rt.host.run_ids:
+            return CloseBrowserOutput()
+        screenshots: list[str] = []
+        run = self._rt.host.get(run_id)
+        try:
+            for index in range(request.screenshot_scrolls + 1):
+                if index:
+                    await run.page.evaluate("window.scrollBy(0, window.innerHeight)")
+                    await run.page.wait_for_timeout(300)  # let lazily loaded content appear
+                image = await run.page.screenshot(type="png")
+                key = self._rt.artifacts.put(f"{run_id}/final-{index}.png", image)
+                screenshots.insert(0, self._rt.artifacts.url(key))
+        except PlaywrightError as exc:
+            activity.logger.warning("final screenshot of %s failed: %s", run_id, exc.message)
+        closed = await self._rt.host.close(run_id)
+        files = [
+            FileInfo(
+                url=saved.path.as_uri(),
+                filename=saved.filename,
+                checksum=self._rt.artifacts.sha256(
+                    str(saved.path.relative_to(self._rt.artifacts.root))
+                ),
+                modified_at=datetime.fromtimestamp(saved.path.stat().st_mtime, tz=UTC),
+            )
+            for saved in (closed.downloads if closed else [])
+        ]
+        return CloseBrowserOutput(screenshot_urls=screenshots, downloaded_files=files)

@@ -1,0 +1,111 @@
+"""Names and payloads of Wayfinder's activities: the boundary between workflow and worker.
+
+Workflows call activities by these names, so the workflow sandbox never imports Playwright or the
+anthropic SDK. Payloads are small pydantic models; page data stays in the artifact store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from wayfinder.models import FileInfo, ModelOverride, StepRecord, TokenUsage
+
+LAUNCH_BROWSER = "launch_browser"
+TAKE_STEP = "take_step"
+VERIFY_COMPLETION = "verify_completion"
+EXTRACT_OUTPUT = "extract_output"
+CLOSE_BROWSER = "close_browser"
+
+HOST_ACTIVITIES = (TAKE_STEP, VERIFY_COMPLETION, EXTRACT_OUTPUT, CLOSE_BROWSER)
+"""Activities that need the run's live browser, so they go to the host's own queue."""
+
+
+class BrowserLease(BaseModel):
+    """Where a run's browser lives: the task queue of the one worker process that holds it."""
+
+    run_id: str
+    host_queue: str
+
+
+class LaunchBrowserInput(BaseModel):
+    run_id: str
+    url: str | None = None
+    user_agent: str | None = None
+    extra_http_headers: dict[str, str] | None = None
+
+
+class StepInput(BaseModel):
+    lease: BrowserLease
+    number: int
+    task: str
+    history: list[str] = Field(default_factory=list)
+    """One line per earlier step (see `StepRecord.summary`)."""
+    feedback: list[str] = Field(default_factory=list)
+    """What the model should know before acting: a refuted completion, for instance."""
+    model: ModelOverride | None = None
+    error_codes: dict[str, str] | None = None
+    extraction_follows: bool = False
+
+
+class VerifyInput(BaseModel):
+    lease: BrowserLease
+    task: str
+    output: Any = None
+    summary: str = ""
+    history: list[str] | None = None
+    """Given only when the run asks for the action history in verification."""
+    model: ModelOverride | None = None
+
+
+class VerifyOutput(BaseModel):
+    verified: bool
+    reason: str
+    usage: TokenUsage
+
+
+class ExtractInput(BaseModel):
+    lease: BrowserLease
+    task: str
+    schema_: dict[str, Any] = Field(alias="schema")
+    model: ModelOverride | None = None
+
+    model_config = {"populate_by_name": True}
+
+
+class ExtractOutput(BaseModel):
+    data: Any
+    usage: TokenUsage
+
+
+class CloseBrowserInput(BaseModel):
+    lease: BrowserLease
+    screenshot_scrolls: int = 0
+    """Extra screenshots taken while scrolling down, for lazily loaded content."""
+
+
+class CloseBrowserOutput(BaseModel):
+    screenshot_urls: list[str] = Field(default_factory=list)
+    """Most recent first."""
+    downloaded_files: list[FileInfo] = Field(default_factory=list)
+
+
+__all__ = [
+    "CLOSE_BROWSER",
+    "EXTRACT_OUTPUT",
+    "HOST_ACTIVITIES",
+    "LAUNCH_BROWSER",
+    "TAKE_STEP",
+    "VERIFY_COMPLETION",
+    "BrowserLease",
+    "CloseBrowserInput",
+    "CloseBrowserOutput",
+    "ExtractInput",
+    "ExtractOutput",
+    "LaunchBrowserInput",
+    "StepInput",
+    "StepRecord",
+    "VerifyInput",
+    "VerifyOutput",
+]

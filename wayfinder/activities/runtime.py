@@ -1,0 +1,54 @@
+"""What the activities of one worker process share: its browsers, model client and artifacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wayfinder.artifacts import ArtifactStore
+from wayfinder.browser.host import BrowserHost
+from wayfinder.llm.client import ModelClient
+from wayfinder.llm.decisions import ModelSettings
+from wayfinder.models import ModelOverride
+from wayfinder.settings import Settings
+
+
+@dataclass
+class ActivityRuntime:
+    """Built once per worker process by the plugin; activities are its bound methods."""
+
+    settings: Settings
+    host: BrowserHost
+    artifacts: ArtifactStore
+    host_queue: str
+    _model_client: ModelClient | None = field(default=None, init=False)
+
+    @classmethod
+    def create(cls, settings: Settings, host_queue: str) -> ActivityRuntime:
+        artifacts = ArtifactStore(settings.artifacts)
+        host = BrowserHost(
+            download_root=artifacts.root / "downloads",
+            chromium_path=settings.chromium_path,
+            headless=settings.headless,
+        )
+        return cls(settings=settings, host=host, artifacts=artifacts, host_queue=host_queue)
+
+    def model_client(self) -> ModelClient:
+        """The shared client, made on first use so a worker without a key can still start."""
+        if self._model_client is None:
+            self._model_client = ModelClient.from_settings(self.settings)
+        return self._model_client
+
+    def model_settings(self, override: ModelOverride | None) -> ModelSettings:
+        chosen = ModelSettings(name=self.settings.model)
+        if override is None:
+            return chosen
+        return chosen.model_copy(
+            update=override.model_dump(exclude_none=True, exclude={"model_name"})
+            | ({"name": override.model_name} if override.model_name else {})
+        )
+
+    async def aclose(self) -> None:
+        await self.host.aclose()
+        if self._model_client is not None:
+            await self._model_client.aclose()
+            self._model_client = None

@@ -1,0 +1,81 @@
+"""One AI step: look at the page, ask the model, act, and record what happened."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page
+from temporalio import activity
+from wayfinder.browser.snapshot import take_snapshot
+
+from wayfinder.activities.contracts import TAKE_STEP, StepInput
+from wayfinder.activities.errors import as_activity_errors
+from wayfinder.activities.heartbeat import heartbeating
+from wayfinder.activities.runtime import ActivityRuntime
+from wayfinder.browser.actions import ActionError, CompleteAction, TerminateAction, execute_action
+from wayfinder.llm.decisions import decide_action
+from wayfinder.models import StepRecord
+
+PAGE_TOKEN_BUDGET = 6000
+
+
+class StepActivities:
+    def __init__(self, runtime: ActivityRuntime) -> None:
+        self._rt = runtime
+
+    @activity.defn(name=TAKE_STEP)
+    async def take_step(self, step: StepInput) -> StepRecord:
+        """Run one step. An action that fails on the page is recorded, not raised: the model
+        reads the error in its history next step, as a person would retry differently."""
+        started = time.monotonic()
+        run_id = step.lease.run_id
+        prefix = f"{run_id}/step-{step.number:03d}"
+        with as_activity_errors():
+            async with heartbeating():
+                run = self._rt.host.get(run_id)
+                snapshot = await take_snapshot(run.page, token_budget=PAGE_TOKEN_BUDGET)
+                snapshot_key = self._rt.artifacts.put(f"{prefix}.txt", snapshot.text)
+                screenshot_key = await self._screenshot(run.page, f"{prefix}.jpg")
+                decision = await decide_action(
+                    self._rt.model_client(),
+                    self._rt.model_settings(step.model),
+                    task=step.task,
+                    page=snapshot.text,
+                    element_ids=snapshot.elements.keys(),
+                    history=step.history,
+                    feedback=step.feedback,
+                    error_codes=step.error_codes,
+                    extraction_follows=step.extraction_follows,
+                )
+                action = decision.action
+                element_id = getattr(action, "element_id", None)
+                element = snapshot.elements[element_id].describe() if element_id else None
+                error: str | None = None
+                if not isinstance(action, CompleteAction | TerminateAction):
+                    try:
+                        run.page = await execute_action(run.page, snapshot, action)
+                    except ActionError as exc:
+                        error = str(exc)
+                return StepRecord(
+                    number=step.number,
+                    action=action.model_dump(mode="json"),
+                    element=element,
+                    url=self._rt.host.get(run_id).page.url,
+                    error=error,
+                    screenshot_key=screenshot_key,
+                    snapshot_key=snapshot_key,
+                    page_tokens=snapshot.token_estimate,
+                    reasks=decision.reasks,
+                    usage=decision.usage,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                )
+
+    async def _screenshot(self, page: Page, key: str) -> str | None:
+        """A viewport screenshot for the step log; a page that cannot be captured is no error."""
+        try:
+            image = await page.screenshot(type="jpeg", quality=60)
+        except PlaywrightError as exc:
+            activity.logger.warning("screenshot failed: %s", exc.message)
+            return None
+        return self._rt.artifacts.put(key, image)

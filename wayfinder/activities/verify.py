@@ -1,0 +1,36 @@
+"""Checking a completion claim against the page as it is now, not as the model remembers it."""
+
+from __future__ import annotations
+
+from temporalio import activity
+from wayfinder.browser.snapshot import take_snapshot
+
+from wayfinder.activities.contracts import VERIFY_COMPLETION, VerifyInput, VerifyOutput
+from wayfinder.activities.errors import as_activity_errors
+from wayfinder.activities.heartbeat import heartbeating
+from wayfinder.activities.runtime import ActivityRuntime
+from wayfinder.llm.decisions import verify_claim
+
+VERIFY_TOKEN_BUDGET = 8000
+
+
+class VerifyActivities:
+    def __init__(self, runtime: ActivityRuntime) -> None:
+        self._rt = runtime
+
+    @activity.defn(name=VERIFY_COMPLETION)
+    async def verify_completion(self, claim: VerifyInput) -> VerifyOutput:
+        with as_activity_errors():
+            async with heartbeating():
+                run = self._rt.host.get(claim.lease.run_id)
+                snapshot = await take_snapshot(run.page, token_budget=VERIFY_TOKEN_BUDGET)
+                verdict = await verify_claim(
+                    self._rt.model_client(),
+                    self._rt.model_settings(claim.model),
+                    task=claim.task,
+                    page=snapshot.text,
+                    output=claim.output,
+                    summary=claim.summary,
+                    history=claim.history,
+                )
+        return VerifyOutput(verified=verdict.verified, reason=verdict.reason, usage=verdict.usage)

@@ -1,0 +1,332 @@
+"""`wayfinder.Client`: run tasks, read them, cancel them.
+
+It is a thin layer over a Temporal client: a run is a `TaskRunWorkflow` whose id is the run id,
+so everything Temporal offers (the UI, `temporal workflow ...`, visibility) works on runs too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+import temporalio.client
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionDescription, WorkflowFailureError
+from temporalio.service import RPCError, RPCStatusCode
+from ulid import ULID
+
+from wayfinder.devserver import embedded_dev_server
+from wayfinder.models import (
+    ModelOverride,
+    RunEngine,
+    RunStatus,
+    StepRecord,
+    TaskRunInput,
+    TaskRunRequest,
+    TaskRunResponse,
+)
+from wayfinder.plugin import WayfinderPlugin
+from wayfinder.settings import Settings, get_settings
+from wayfinder.worker import build_worker
+from wayfinder.workflows.task_run import TaskRunWorkflow
+
+RUN_ID_PREFIX = "tsk_"
+
+
+class RunNotFoundError(LookupError):
+    """No run has this id in the namespace."""
+
+
+class RequestOptions(BaseModel):
+    """Per-call options for the calls this client makes to Temporal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeout_in_seconds: float | None = Field(default=None, gt=0)
+    """Deadline of each Temporal RPC the call makes."""
+    additional_headers: dict[str, str] | None = None
+    """Sent as gRPC metadata with each RPC (an auth proxy in front of Temporal can read them)."""
+
+
+_CLOSED_STATUS = {
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED: RunStatus.terminated,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED: RunStatus.canceled,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TIMED_OUT: RunStatus.timed_out,
+    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED: RunStatus.failed,
+}
+
+
+class Client:
+    """Wayfinder's entry point. Make one with `await Client.connect()`."""
+
+    def __init__(
+        self,
+        temporal: temporalio.client.Client,
+        *,
+        task_queue: str | None = None,
+        ui_url: str | None = None,
+        _resources: AsyncExitStack | None = None,
+    ) -> None:
+        """Wrap a Temporal client that already carries `WayfinderPlugin`."""
+        self.temporal = temporal
+        self.task_queue = task_queue or get_settings().task_queue
+        self.ui_url = ui_url
+        self._resources = _resources or AsyncExitStack()
+
+    @classmethod
+    async def connect(
+        cls,
+        address: str | None = None,
+        *,
+        namespace: str | None = None,
+        task_queue: str | None = None,
+        settings: Settings | None = None,
+        run_worker: bool | None = None,
+    ) -> Client:
+        """Connect to Temporal at `address`, else TEMPORAL_ADDRESS, else the embedded dev server.
+
+        `run_worker` runs a Wayfinder worker inside this process. By default it does so only
+        when this process starts the embedded dev server: then nothing else would run the tasks.
+        """
+        settings = settings or get_settings()
+        address = address or settings.temporal_address
+        namespace = namespace or settings.temporal_namespace
+        ui_url = settings.ui_url
+        resources = AsyncExitStack()
+        try:
+            if address is None:
+                server, owned = await resources.enter_async_context(
+                    embedded_dev_server(settings.home)
+                )
+                address, ui_url = server.address, server.ui_url or ui_url
+                run_worker = owned if run_worker is None else run_worker
+            temporal = await temporalio.client.Client.connect(
+                address, namespace=namespace, plugins=[WayfinderPlugin(settings)]
+            )
+            client = cls(
+                temporal,
+                task_queue=task_queue or settings.task_queue,
+                ui_url=ui_url,
+                _resources=resources,
+            )
+            if run_worker:
+                await client._start_worker()
+        except BaseException:
+            await resources.aclose()
+            raise
+        return client
+
+    async def _start_worker(self) -> None:
+        worker = build_worker(self.temporal, self.task_queue)
+        task = asyncio.create_task(worker.run())
+
+        async def stop() -> None:
+            await worker.shutdown()
+            await asyncio.gather(task, return_exceptions=True)
+
+        self._resources.push_async_callback(stop)
+
+    async def close(self) -> None:
+        """Stop the in-process worker and embedded server this client started, if any."""
+        await self._resources.aclose()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def run_task(
+        self,
+        prompt: str,
+        url: str | None = None,
+        *,
+        engine: RunEngine | str = RunEngine.skyvern_v2,
+        wait_for_completion: bool = False,
+        timeout: float = 1800,  # noqa: ASYNC109 - the reference API's name for the wait
+        max_steps: int | None = None,
+        data_extraction_schema: dict[str, Any] | str | type[BaseModel] | None = None,
+        proxy_location: str | None = None,
+        browser_session_id: str | None = None,
+        publish_workflow: bool = False,
+        webhook_url: str | None = None,
+        error_code_mapping: dict[str, str] | None = None,
+        totp_identifier: str | None = None,
+        totp_url: str | None = None,
+        title: str | None = None,
+        model: dict[str, Any] | ModelOverride | None = None,
+        user_agent: str | None = None,
+        extra_http_headers: dict[str, str] | None = None,
+        include_action_history_in_verification: bool | None = None,
+        max_screenshot_scrolls: int | None = None,
+        browser_address: str | None = None,
+        run_with: str | None = None,
+        request_options: RequestOptions | dict[str, Any] | None = None,
+    ) -> TaskRunResponse:
+        """Start a task run; with `wait_for_completion`, wait for its end (up to `timeout` s).
+
+        Every argument is validated before anything starts (`pydantic.ValidationError` names
+        the field). When the wait times out, `TimeoutError` is raised and the run goes on.
+        """
+        request = TaskRunRequest(
+            prompt=prompt,
+            url=url,
+            engine=engine,
+            wait_for_completion=wait_for_completion,
+            timeout=timeout,
+            max_steps=max_steps,
+            data_extraction_schema=data_extraction_schema,
+            proxy_location=proxy_location,
+            browser_session_id=browser_session_id,
+            publish_workflow=publish_workflow,
+            webhook_url=webhook_url,
+            error_code_mapping=error_code_mapping,
+            totp_identifier=totp_identifier,
+            totp_url=totp_url,
+            title=title,
+            model=model,
+            user_agent=user_agent,
+            extra_http_headers=extra_http_headers,
+            include_action_history_in_verification=include_action_history_in_verification,
+            max_screenshot_scrolls=max_screenshot_scrolls,
+            browser_address=browser_address,
+            run_with=run_with,
+        )
+        return await self.start(request, request_options=request_options)
+
+    async def start(
+        self,
+        request: TaskRunRequest,
+        *,
+        request_options: RequestOptions | dict[str, Any] | None = None,
+    ) -> TaskRunResponse:
+        """`run_task` for a request already built (and validated) as a `TaskRunRequest`."""
+        rpc = _rpc_options(request_options)
+        run_id = f"{RUN_ID_PREFIX}{ULID()}"
+        created_at = datetime.now(UTC)
+        handle = await self.temporal.start_workflow(
+            TaskRunWorkflow.run,
+            TaskRunInput(request=request, created_at=created_at, app_url=self._app_url(run_id)),
+            id=run_id,
+            task_queue=self.task_queue,
+            static_summary=request.title,
+            **rpc,
+        )
+        if not request.wait_for_completion:
+            return TaskRunResponse(
+                run_id=run_id,
+                status=RunStatus.queued,
+                created_at=created_at,
+                app_url=self._app_url(run_id),
+                title=request.title,
+            )
+        try:
+            # Only the metadata: an RPC deadline would cut the long poll that waits for the result.
+            metadata = {k: v for k, v in rpc.items() if k == "rpc_metadata"}
+            return await asyncio.wait_for(handle.result(**metadata), request.timeout)
+        except TimeoutError:
+            raise TimeoutError(
+                f"run {run_id} did not finish within {request.timeout:g}s; it goes on: "
+                "follow it with get_run() or cancel it with cancel_run()"
+            ) from None
+        except WorkflowFailureError:
+            return await self.get_run(run_id)
+
+    async def get_run(
+        self, run_id: str, *, request_options: RequestOptions | dict[str, Any] | None = None
+    ) -> TaskRunResponse:
+        """The run's current state: live while it runs, its final result once it has ended."""
+        rpc = _rpc_options(request_options)
+        handle = self.temporal.get_workflow_handle(run_id)
+        description = await self._describe(run_id, rpc)
+        status = description.status
+        if status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
+            return await handle.query(TaskRunWorkflow.get_run, **rpc)
+        if status in (
+            WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED,
+            WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW,
+        ):
+            return await handle.result(result_type=TaskRunResponse, **rpc)
+        return await self._closed_outside_wayfinder(handle, description)
+
+    async def get_run_steps(
+        self,
+        run_id: str,
+        *,
+        after: int = 0,
+        request_options: RequestOptions | dict[str, Any] | None = None,
+    ) -> list[StepRecord]:
+        """Steps numbered above `after` (needs a live worker, as every Temporal query does)."""
+        rpc = _rpc_options(request_options)
+        await self._describe(run_id, rpc)
+        handle = self.temporal.get_workflow_handle(run_id)
+        return await handle.query(TaskRunWorkflow.get_steps, after, **rpc)
+
+    async def cancel_run(
+        self, run_id: str, *, request_options: RequestOptions | dict[str, Any] | None = None
+    ) -> None:
+        """Ask the run to stop: it ends `canceled` at its next safe point, browser closed.
+
+        Canceling a run that has already ended does nothing.
+        """
+        rpc = _rpc_options(request_options)
+        description = await self._describe(run_id, rpc)
+        if description.status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
+            return
+        await self.temporal.get_workflow_handle(run_id).signal(TaskRunWorkflow.cancel, **rpc)
+
+    async def _describe(self, run_id: str, rpc: dict[str, Any]) -> WorkflowExecutionDescription:
+        try:
+            return await self.temporal.get_workflow_handle(run_id).describe(**rpc)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise RunNotFoundError(f"no run with id {run_id!r}") from None
+            raise
+
+    async def _closed_outside_wayfinder(
+        self,
+        handle: temporalio.client.WorkflowHandle[Any, Any],
+        description: WorkflowExecutionDescription,
+    ) -> TaskRunResponse:
+        """A run ended by Temporal itself (terminated by an operator, failed on a bug)."""
+        status = _CLOSED_STATUS.get(description.status, RunStatus.failed)  # type: ignore[arg-type]
+        reason = f"the workflow was {status.value.replace('_', ' ')} in Temporal"
+        try:
+            await handle.result()
+        except WorkflowFailureError as exc:
+            cause = exc.cause
+            reason = f"{reason}: {getattr(cause, 'message', None) or cause}"
+        return TaskRunResponse(
+            run_id=handle.id,
+            status=status,
+            created_at=description.start_time,
+            finished_at=description.close_time,
+            failure_reason=reason,
+            app_url=self._app_url(handle.id),
+        )
+
+    def _app_url(self, run_id: str) -> str | None:
+        if not self.ui_url:
+            return None
+        return f"{self.ui_url.rstrip('/')}/namespaces/{self.temporal.namespace}/workflows/{run_id}"
+
+
+def _rpc_options(options: RequestOptions | dict[str, Any] | None) -> dict[str, Any]:
+    if options is None:
+        return {}
+    options = RequestOptions.model_validate(options)
+    rpc: dict[str, Any] = {}
+    if options.timeout_in_seconds is not None:
+        rpc["rpc_timeout"] = timedelta(seconds=options.timeout_in_seconds)
+    if options.additional_headers:
+        rpc["rpc_metadata"] = {k.lower(): v for k, v in options.additional_headers.items()}
+    return rpc

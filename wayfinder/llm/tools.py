@@ -1,0 +1,116 @@
+"""Tool definitions offered to the model, derived from the pydantic models they produce.
+
+The action models in `wayfinder.browser.actions` are the schema; this module only reshapes them
+into Messages API tools and parses tool calls back, so the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from wayfinder.browser.actions import ACTION_TYPES, Action
+
+VERIFY_TOOL = "report_verification"
+EXTRACT_TOOL = "submit_extraction"
+
+_ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
+
+
+class InvalidAnswer(ValueError):
+    """The model's tool call does not fit the schema; the message is fed back to it."""
+
+
+def _strip_titles(schema: Any) -> Any:
+    """Pydantic adds a `title` to every property; they cost tokens and tell the model nothing."""
+    if isinstance(schema, dict):
+        return {k: _strip_titles(v) for k, v in schema.items() if k != "title"}
+    if isinstance(schema, list):
+        return [_strip_titles(v) for v in schema]
+    return schema
+
+
+def _tool_for(model: type[BaseModel]) -> dict[str, Any]:
+    schema = _strip_titles(model.model_json_schema())
+    schema["properties"].pop("type")
+    required = [name for name in schema.get("required", []) if name != "type"]
+    input_schema: dict[str, Any] = {"type": "object", "properties": schema["properties"]}
+    if required:
+        input_schema["required"] = required
+    input_schema["additionalProperties"] = False
+    name = model.model_fields["type"].default
+    return {
+        "name": name,
+        "description": (model.__doc__ or "").strip(),
+        "input_schema": input_schema,
+    }
+
+
+ACTION_TOOLS: list[dict[str, Any]] = [_tool_for(model) for model in ACTION_TYPES]
+"""One tool per action, in a fixed order (a stable prefix keeps the prompt cache warm)."""
+
+
+def action_tools(error_codes: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The action tools; with `error_codes`, `terminate` can name the code that applies."""
+    if not error_codes:
+        return ACTION_TOOLS
+    tools = [dict(tool) for tool in ACTION_TOOLS]
+    terminate = next(tool for tool in tools if tool["name"] == "terminate")
+    schema = dict(terminate["input_schema"])
+    schema["properties"] = {
+        **schema["properties"],
+        "error_code": {
+            "type": "string",
+            "enum": sorted(error_codes),
+            "description": "The user's error code whose condition this failure matches, if any.",
+        },
+    }
+    terminate["input_schema"] = schema
+    return tools
+
+
+def parse_action(name: str | None, arguments: dict[str, Any]) -> Action:
+    """Turn a tool call into a validated action, or raise `InvalidAnswer` saying what is wrong."""
+    if name is None:
+        raise InvalidAnswer("You answered without calling a tool. Call exactly one action tool.")
+    known = {tool["name"] for tool in ACTION_TOOLS}
+    if name not in known:
+        raise InvalidAnswer(f"Unknown tool {name!r}. Call one of: {', '.join(sorted(known))}.")
+    try:
+        return _ACTION_ADAPTER.validate_python({**arguments, "type": name})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'][1:]) or 'input'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise InvalidAnswer(f"Invalid arguments for {name}: {problems}.") from None
+
+
+def verify_tool() -> dict[str, Any]:
+    return {
+        "name": VERIFY_TOOL,
+        "description": "Report whether the page shows that the task's goal has been met.",
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "verified": {"type": "boolean", "description": "True only if the page proves it."},
+                "reason": {"type": "string", "description": "What on the page shows it, or not."},
+            },
+            "required": ["verified", "reason"],
+            "additionalProperties": False,
+        },
+    }
+
+
+def extract_tool(schema: dict[str, Any]) -> dict[str, Any]:
+    """Wrap the user's schema under `data`: tool inputs must be objects, user schemas need not."""
+    return {
+        "name": EXTRACT_TOOL,
+        "description": "Submit the data extracted from the page, shaped exactly by the schema.",
+        "input_schema": {
+            "type": "object",
+            "properties": {"data": schema},
+            "required": ["data"],
+        },
+    }

@@ -1,0 +1,311 @@
+"""The public data model: what goes into `run_task` and what comes back.
+
+Field for field this follows the `run_task` reference Wayfinder implements. Everything is
+validated here, before any workflow starts, so that a bad request fails in the caller's process
+with a message that names the field.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import jsonschema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from wayfinder.urls import check_http_url
+
+
+class RunStatus(StrEnum):
+    """Where a run is in its life. The last five are terminal: the run will not change again."""
+
+    created = "created"
+    queued = "queued"
+    running = "running"
+    completed = "completed"
+    failed = "failed"
+    terminated = "terminated"
+    timed_out = "timed_out"
+    canceled = "canceled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL_STATUSES
+
+
+_FINAL_STATUSES = frozenset(
+    {
+        RunStatus.completed,
+        RunStatus.failed,
+        RunStatus.terminated,
+        RunStatus.timed_out,
+        RunStatus.canceled,
+    }
+)
+
+
+class RunEngine(StrEnum):
+    """The AI engine of a run. Both Skyvern engines run Wayfinder's element-tree loop for now."""
+
+    skyvern_v1 = "skyvern_v1"
+    skyvern_v2 = "skyvern_v2"
+    openai_cua = "openai_cua"
+    anthropic_cua = "anthropic_cua"
+    ui_tars = "ui_tars"
+
+    @classmethod
+    def _missing_(cls, value: object) -> RunEngine | None:
+        # The reference's REST API spells them "skyvern-1.0" / "skyvern-2.0".
+        aliases = {"skyvern-1.0": cls.skyvern_v1, "skyvern-2.0": cls.skyvern_v2}
+        return aliases.get(str(value).strip().lower()) if isinstance(value, str) else None
+
+
+SUPPORTED_ENGINES = frozenset({RunEngine.skyvern_v1, RunEngine.skyvern_v2})
+
+
+class ModelOverride(BaseModel):
+    """Per-run choice of the model: `run_task(model={"model_name": "claude-..."})`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    model_name: str | None = Field(default=None, min_length=1, alias="name")
+    max_tokens: int | None = Field(default=None, ge=256, le=64_000)
+    temperature: float | None = Field(default=None, ge=0, le=1)
+
+
+class TokenUsage(BaseModel):
+    """Tokens spent on the model, as the Messages API reports them."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    model_calls: int = 0
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(
+            **{name: getattr(self, name) + getattr(other, name) for name in TokenUsage.model_fields}
+        )
+
+
+_NOT_YET = "is not supported yet by Wayfinder; leave it unset"
+
+
+class TaskRunRequest(BaseModel):
+    """One task: every parameter of `run_task`, validated before anything starts.
+
+    A parameter Wayfinder cannot honour yet is rejected with an error naming it rather than
+    silently ignored: a run that quietly skips a webhook or a proxy is worse than one that never
+    started.
+    """
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+
+    prompt: str = Field(min_length=1)
+    url: str | None = None
+    engine: RunEngine = RunEngine.skyvern_v2
+    wait_for_completion: bool = False
+    timeout: float = Field(default=1800, gt=0)
+    max_steps: int | None = Field(default=None, ge=1)
+    data_extraction_schema: dict[str, Any] | None = None
+    proxy_location: str | None = None
+    browser_session_id: str | None = None
+    publish_workflow: bool = False
+    webhook_url: str | None = None
+    error_code_mapping: dict[str, str] | None = None
+    totp_identifier: str | None = None
+    totp_url: str | None = None
+    title: str | None = Field(default=None, max_length=400)
+    model: ModelOverride | None = None
+    user_agent: str | None = Field(default=None, min_length=1)
+    extra_http_headers: dict[str, str] | None = None
+    include_action_history_in_verification: bool | None = None
+    max_screenshot_scrolls: int | None = Field(default=None, ge=0, le=20)
+    browser_address: str | None = None
+    run_with: str | None = None
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("prompt must not be blank")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value)
+
+    @field_validator("engine")
+    @classmethod
+    def _engine_supported(cls, value: RunEngine) -> RunEngine:
+        if value not in SUPPORTED_ENGINES:
+            raise ValueError(
+                f"engine {value.value!r} is not supported yet; use 'skyvern_v2' (default) or "
+                "'skyvern_v1'"
+            )
+        return value
+
+    @field_validator("data_extraction_schema", mode="before")
+    @classmethod
+    def _schema_is_json_schema(cls, value: Any) -> Any:
+        return None if value is None else normalise_json_schema(value)
+
+    @field_validator("extra_http_headers")
+    @classmethod
+    def _headers_are_valid(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for name in value or {}:
+            if not name or any(c in name for c in " :\r\n\t"):
+                raise ValueError(f"invalid HTTP header name {name!r}")
+        return value
+
+    @field_validator("error_code_mapping")
+    @classmethod
+    def _codes_not_blank(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for code, condition in (value or {}).items():
+            if not code.strip() or not condition.strip():
+                raise ValueError("error codes and their descriptions must not be blank")
+        return value
+
+    @field_validator("run_with")
+    @classmethod
+    def _run_with_agent(cls, value: str | None) -> str | None:
+        if value not in (None, "agent"):
+            raise ValueError(
+                f"run_with={value!r} is not supported yet: code runs come with published "
+                "workflows; use 'agent' or leave it unset"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _reject_unimplemented(self) -> TaskRunRequest:
+        not_yet = {
+            "proxy_location": self.proxy_location is not None,
+            "browser_session_id": self.browser_session_id is not None,
+            "publish_workflow": self.publish_workflow,
+            "webhook_url": self.webhook_url is not None,
+            "totp_identifier": self.totp_identifier is not None,
+            "totp_url": self.totp_url is not None,
+            "browser_address": self.browser_address is not None,
+        }
+        given = [name for name, is_set in not_yet.items() if is_set]
+        if given:
+            raise ValueError(f"{', '.join(given)} {_NOT_YET}")
+        return self
+
+    @property
+    def model_name(self) -> str | None:
+        return self.model.model_name if self.model else None
+
+
+def normalise_json_schema(value: Any) -> dict[str, Any]:
+    """Accept a JSON Schema as a dict, a JSON string of one, or a pydantic model class."""
+    if isinstance(value, type) and issubclass(value, BaseModel):
+        value = value.model_json_schema()
+    elif isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                "data_extraction_schema must be a JSON Schema (dict), a JSON string of one or a "
+                f"pydantic model class; the string given is not JSON ({exc.msg} at char {exc.pos})"
+            ) from None
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"data_extraction_schema must be a JSON Schema object, not {type(value).__name__}"
+        )
+    try:
+        jsonschema.validators.validator_for(value).check_schema(value)
+    except jsonschema.SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+        raise ValueError(
+            f"data_extraction_schema is not a valid JSON Schema at {where}: {exc.message}"
+        ) from None
+    return value
+
+
+class FileInfo(BaseModel):
+    """A file the browser downloaded during the run, kept in the artifact store."""
+
+    url: str
+    checksum: str | None = None
+    filename: str | None = None
+    modified_at: datetime | None = None
+
+
+class ScriptRunResponse(BaseModel):
+    """The result of running generated code instead of the model (published workflows)."""
+
+    ai_fallback_triggered: bool = False
+
+
+class StepRecord(BaseModel):
+    """One AI step, compact enough to keep in workflow history."""
+
+    number: int
+    action: dict[str, Any]
+    """The validated action the model chose, as in the action schema."""
+    element: str | None = None
+    """What the action acted on, e.g. "button 'Send'"."""
+    url: str
+    """The page's URL after the action."""
+    error: str | None = None
+    """Why the action failed on the page, if it did (the model sees this next step)."""
+    screenshot_key: str | None = None
+    snapshot_key: str | None = None
+    page_tokens: int = 0
+    """Estimated tokens of the page description the model read."""
+    reasks: int = 0
+    """Invalid answers the model had to correct in this step."""
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    duration_ms: int = 0
+
+    @property
+    def action_type(self) -> str:
+        return str(self.action.get("type", "?"))
+
+    def summary(self) -> str:
+        """One line for logs and for the model's history of the run."""
+        details = {k: v for k, v in self.action.items() if k not in ("type", "element_id")}
+        target = f" [{self.action['element_id']}] {self.element}" if self.element else ""
+        args = f" {json.dumps(details, ensure_ascii=False)}" if details else ""
+        outcome = f" FAILED: {self.error}" if self.error else ""
+        return f"{self.number}. {self.action_type}{target}{args} -> {self.url}{outcome}"
+
+
+class TaskRunResponse(BaseModel):
+    """The state of a run, as `run_task` and `get_run` return it."""
+
+    run_id: str
+    status: RunStatus
+    output: Any = None
+    """The task's answer: shaped by `data_extraction_schema` when given (object or array)."""
+    downloaded_files: list[FileInfo] | None = None
+    recording_url: str | None = None
+    screenshot_urls: list[str] | None = None
+    """Final screenshots, most recent first."""
+    failure_reason: str | None = None
+    app_url: str | None = None
+    step_count: int | None = None
+    script_run: ScriptRunResponse | None = None
+    created_at: datetime
+    finished_at: datetime | None = None
+    title: str | None = None
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    """Model tokens spent by the whole run (verification and extraction included)."""
+
+
+class TaskRunInput(BaseModel):
+    """The input of `TaskRunWorkflow`, for teams that start it as a child workflow."""
+
+    request: TaskRunRequest
+    created_at: datetime
+    app_url: str | None = None

@@ -1,0 +1,65 @@
+"""Every setting Wayfinder reads from the environment, in one place.
+
+Nothing else in the package reads `os.environ`: a setting is either passed explicitly or comes
+from here, so a deployment can see everything it can tune by reading this one class.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "claude-sonnet-5-5"
+"""The model a run uses unless the run or WAYFINDER_MODEL says otherwise."""
+
+DEFAULT_TASK_QUEUE = "wayfinder"
+
+
+class Settings(BaseSettings):
+    """Configuration read from `WAYFINDER_*` and the standard Temporal/Anthropic variables."""
+
+    model_config = SettingsConfigDict(env_prefix="WAYFINDER_", extra="ignore")
+
+    temporal_address: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_ADDRESS", "WAYFINDER_TEMPORAL_ADDRESS"),
+    )
+    temporal_namespace: str = Field(
+        default="default",
+        validation_alias=AliasChoices("TEMPORAL_NAMESPACE", "WAYFINDER_TEMPORAL_NAMESPACE"),
+    )
+    anthropic_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ANTHROPIC_API_KEY", "WAYFINDER_ANTHROPIC_API_KEY"),
+    )
+    anthropic_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ANTHROPIC_BASE_URL", "WAYFINDER_ANTHROPIC_BASE_URL"),
+    )
+    model: str = DEFAULT_MODEL
+    task_queue: str = DEFAULT_TASK_QUEUE
+    home: Path = Field(default_factory=lambda: Path.home() / ".wayfinder")
+    """Where the embedded dev server keeps its database and where artifacts go by default."""
+    artifact_dir: Path | None = None
+    chromium_path: str | None = None
+    headless: bool = True
+    ui_url: str | None = None
+    """Base URL of the Temporal UI, used to build `app_url` (set by `wayfinder dev`)."""
+    max_concurrent_runs: int = Field(default=8, ge=1)
+    """Browser activities one worker process runs at once (each run has its own context)."""
+    model_max_retries: int = Field(default=4, ge=0)
+    """Retries of one model call on 429, 5xx and timeouts, with the SDK's backoff."""
+    model_timeout: float = Field(default=120.0, gt=0)
+
+    @property
+    def artifacts(self) -> Path:
+        return self.artifact_dir or self.home / "artifacts"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

@@ -1,0 +1,312 @@
+"""TaskRunWorkflow: one task run, from launching its browser to its terminal status.
+
+The workflow holds the run's state as small pydantic objects and decides what happens next;
+every side effect is an activity called by name. Browser activities go to the queue of the
+worker process that launched the browser (the lease), because the live browser cannot move.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
+
+with workflow.unsafe.imports_passed_through():
+    from wayfinder.activities.contracts import (
+        CLOSE_BROWSER,
+        EXTRACT_OUTPUT,
+        LAUNCH_BROWSER,
+        TAKE_STEP,
+        VERIFY_COMPLETION,
+        BrowserLease,
+        CloseBrowserInput,
+        CloseBrowserOutput,
+        ExtractInput,
+        ExtractOutput,
+        LaunchBrowserInput,
+        StepInput,
+        VerifyInput,
+        VerifyOutput,
+    )
+    from wayfinder.models import (
+        RunStatus,
+        StepRecord,
+        TaskRunInput,
+        TaskRunResponse,
+    )
+
+T = TypeVar("T")
+
+HISTORY_LINES = 40
+"""Earlier steps shown to the model; older ones are counted, not listed."""
+
+_NON_RETRYABLE = ["ModelConfigurationError", "InvalidAnswerError", "BrowserLost"]
+
+LAUNCH_OPTIONS: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=90),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
+}
+"""Launch goes to the shared queue: any worker with a browser host can take the run."""
+
+HOST_OPTIONS: dict[str, Any] = {
+    # Pinned to one process: if it is gone, only schedule-to-start ends the wait.
+    "schedule_to_start_timeout": timedelta(seconds=60),
+    "start_to_close_timeout": timedelta(minutes=6),
+    "heartbeat_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(seconds=2),
+        maximum_attempts=3,
+        non_retryable_error_types=_NON_RETRYABLE,
+    ),
+}
+
+CLOSE_OPTIONS: dict[str, Any] = {
+    "schedule_to_start_timeout": timedelta(seconds=30),
+    "start_to_close_timeout": timedelta(seconds=60),
+    "retry_policy": RetryPolicy(maximum_attempts=3),
+}
+
+
+@workflow.defn(name="TaskRunWorkflow")
+class TaskRunWorkflow:
+    @workflow.init
+    def __init__(self, run: TaskRunInput) -> None:
+        request = run.request
+        self._request = request
+        self._steps: list[StepRecord] = []
+        self._cancel_requested = False
+        self._state = TaskRunResponse(
+            run_id=workflow.info().workflow_id,
+            status=RunStatus.queued,
+            created_at=run.created_at,
+            app_url=run.app_url,
+            title=request.title,
+            step_count=0,
+        )
+
+    @workflow.query(name="get_run")
+    def get_run(self) -> TaskRunResponse:
+        return self._state
+
+    @workflow.query(name="get_steps")
+    def get_steps(self, after: int = 0) -> list[StepRecord]:
+        """Steps numbered above `after`: lets a client follow a run step by step."""
+        return [step for step in self._steps if step.number > after]
+
+    @workflow.signal(name="cancel")
+    def cancel(self) -> None:
+        """Stop at the next safe point (the step in flight is interrupted), close the browser."""
+        self._cancel_requested = True
+
+    @workflow.run
+    async def run(self, run: TaskRunInput) -> TaskRunResponse:
+        lease: BrowserLease | None = None
+        try:
+            lease = await self._launch()
+            self._state.status = RunStatus.running
+            await self._loop(lease)
+        except asyncio.CancelledError:
+            self._finish(RunStatus.canceled, "the run was canceled")
+        except ActivityError as exc:
+            self._finish(RunStatus.failed, _reason(exc))
+        finally:
+            if lease is not None:
+                await self._close(lease)
+        self._state.finished_at = workflow.now()
+        return self._state
+
+    async def _launch(self) -> BrowserLease:
+        request = self._request
+        handle = workflow.start_activity(
+            LAUNCH_BROWSER,
+            LaunchBrowserInput(
+                run_id=self._state.run_id,
+                url=request.url,
+                user_agent=request.user_agent,
+                extra_http_headers=request.extra_http_headers,
+            ),
+            task_queue=workflow.info().task_queue,
+            result_type=BrowserLease,
+            **LAUNCH_OPTIONS,
+        )
+        try:
+            return await asyncio.shield(handle)
+        except asyncio.CancelledError:
+            # Canceled while launching: wait for the browser anyway, so that it gets closed.
+            lease = await handle
+            await self._close(lease)
+            raise
+
+    async def _loop(self, lease: BrowserLease) -> None:
+        request = self._request
+        feedback: list[str] = []
+        while True:
+            if self._cancel_requested:
+                self._finish(RunStatus.canceled, "the run was canceled")
+                return
+            if request.max_steps is not None and len(self._steps) >= request.max_steps:
+                self._finish(
+                    RunStatus.timed_out,
+                    f"max_steps ({request.max_steps}) reached before the task was completed",
+                )
+                return
+            record = await self._unless_canceled(
+                workflow.start_activity(
+                    TAKE_STEP,
+                    StepInput(
+                        lease=lease,
+                        number=len(self._steps) + 1,
+                        task=request.prompt,
+                        history=self._history(),
+                        feedback=feedback,
+                        model=request.model,
+                        error_codes=request.error_code_mapping,
+                        extraction_follows=request.data_extraction_schema is not None,
+                    ),
+                    task_queue=lease.host_queue,
+                    result_type=StepRecord,
+                    **HOST_OPTIONS,
+                )
+            )
+            if record is None:
+                continue  # canceled mid-step: the top of the loop finishes the run
+            self._record(record)
+            feedback = []
+            action = record.action
+            if action["type"] == "terminate":
+                self._terminate(action)
+                return
+            if action["type"] == "complete":
+                verdict = await self._verify(lease, action)
+                if verdict is None:
+                    continue
+                if not verdict.verified:
+                    feedback = [
+                        f"Your claim that the task is complete was not verified: {verdict.reason} "
+                        "Keep working, or terminate if the task cannot be done."
+                    ]
+                    continue
+                output = action.get("output")
+                if request.data_extraction_schema is not None:
+                    extracted = await self._unless_canceled(
+                        workflow.start_activity(
+                            EXTRACT_OUTPUT,
+                            ExtractInput(
+                                lease=lease,
+                                task=request.prompt,
+                                schema=request.data_extraction_schema,
+                                model=request.model,
+                            ),
+                            task_queue=lease.host_queue,
+                            result_type=ExtractOutput,
+                            **HOST_OPTIONS,
+                        )
+                    )
+                    if extracted is None:
+                        continue
+                    self._state.usage += extracted.usage
+                    output = extracted.data
+                self._state.output = output
+                self._finish(RunStatus.completed)
+                return
+
+    async def _verify(self, lease: BrowserLease, action: dict[str, Any]) -> VerifyOutput | None:
+        request = self._request
+        verdict = await self._unless_canceled(
+            workflow.start_activity(
+                VERIFY_COMPLETION,
+                VerifyInput(
+                    lease=lease,
+                    task=request.prompt,
+                    output=action.get("output"),
+                    summary=action.get("summary", ""),
+                    history=self._history()
+                    if request.include_action_history_in_verification
+                    else None,
+                    model=request.model,
+                ),
+                task_queue=lease.host_queue,
+                result_type=VerifyOutput,
+                **HOST_OPTIONS,
+            )
+        )
+        if verdict is not None:
+            self._state.usage += verdict.usage
+        return verdict
+
+    async def _unless_canceled(self, handle: workflow.ActivityHandle[T]) -> T | None:
+        """Await an activity, or cancel it and return None if the run is canceled meanwhile."""
+        canceled = asyncio.ensure_future(workflow.wait_condition(lambda: self._cancel_requested))
+        await workflow.wait([handle, canceled], return_when=asyncio.FIRST_COMPLETED)
+        if handle.done():
+            canceled.cancel()
+            return handle.result()
+        handle.cancel()
+        try:
+            await handle
+        except (ActivityError, asyncio.CancelledError):
+            pass  # the activity is being canceled: that is what we asked for
+        return None
+
+    def _record(self, record: StepRecord) -> None:
+        self._steps.append(record)
+        self._state.step_count = len(self._steps)
+        self._state.usage += record.usage
+        workflow.set_current_details(f"step {record.number}: {record.summary()}")
+
+    def _history(self) -> list[str]:
+        lines = [step.summary() for step in self._steps[-HISTORY_LINES:]]
+        skipped = len(self._steps) - len(lines)
+        return ([f"({skipped} earlier steps not shown)"] if skipped else []) + lines
+
+    def _terminate(self, action: dict[str, Any]) -> None:
+        reason = str(action.get("reason", "the agent gave up"))
+        code = action.get("error_code")
+        if code:
+            described = (self._request.error_code_mapping or {}).get(code, "")
+            self._state.output = {
+                "error_code": code,
+                "error_description": described,
+                "reasoning": reason,
+            }
+            reason = f"{code}: {described} ({reason})"
+        self._finish(RunStatus.terminated, reason)
+
+    def _finish(self, status: RunStatus, reason: str | None = None) -> None:
+        self._state.status = status
+        self._state.failure_reason = reason
+
+    async def _close(self, lease: BrowserLease) -> None:
+        try:
+            closed = await workflow.execute_activity(
+                CLOSE_BROWSER,
+                CloseBrowserInput(
+                    lease=lease, screenshot_scrolls=self._request.max_screenshot_scrolls or 0
+                ),
+                task_queue=lease.host_queue,
+                result_type=CloseBrowserOutput,
+                **CLOSE_OPTIONS,
+            )
+        except ActivityError as exc:
+            # The run's outcome stands; its browser went with its host.
+            workflow.logger.warning("closing the browser failed: %s", _reason(exc))
+            return
+        self._state.screenshot_urls = closed.screenshot_urls or None
+        self._state.downloaded_files = closed.downloaded_files or None
+
+
+def _reason(error: ActivityError) -> str:
+    """The innermost message of an activity failure, which is what a user can act on."""
+    cause: BaseException | None = error
+    while isinstance(cause, ActivityError) and cause.cause is not None:
+        cause = cause.cause
+    if isinstance(cause, TimeoutError):
+        kind = cause.type.name.lower() if cause.type else "timeout"
+        return f"{error.activity_type} timed out ({kind})"
+    if isinstance(cause, ApplicationError):
+        return f"{error.activity_type} failed: {cause.message}"
+    return f"{error.activity_type} failed: {cause}"
