@@ -4,26 +4,55 @@
 from wayfinder import Client
 
 async with await Client.connect() as client:
-    result = await client.run_task("Get the title of the top post", url="https://news.ycombinator.com",
-                                   wait_for_completion=True)
+    result = await client.run_task(
+        "Get the title of the top post", url="https://news.ycombinator.com",
+        wait_for_completion=True,
+    )
 ```
+
+The names below are imported lazily: the Temporal workflow sandbox imports
+`wayfinder.workflows`, and must not drag the client, Playwright or the anthropic SDK in with it.
 """
 
-from wayfinder.client import Client, RequestOptions, RunNotFoundError
-from wayfinder.models import (
-    FileInfo,
-    ModelOverride,
-    RunEngine,
-    RunStatus,
-    ScriptRunResponse,
-    StepRecord,
-    TaskRunInput,
-    TaskRunRequest,
-    TaskRunResponse,
-    TokenUsage,
-)
-from wayfinder.plugin import WayfinderPlugin
-from wayfinder.workflows.task_run import TaskRunWorkflow
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wayfinder.client import Client, RequestOptions, RunNotFoundError
+    from wayfinder.models import (
+        FileInfo,
+        ModelOverride,
+        RunEngine,
+        RunStatus,
+        ScriptRunResponse,
+        StepRecord,
+        TaskRunInput,
+        TaskRunRequest,
+        TaskRunResponse,
+        TokenUsage,
+    )
+    from wayfinder.plugin import WayfinderPlugin
+    from wayfinder.workflows.task_run import TaskRunWorkflow
+
+_EXPORTS = {
+    "Client": "wayfinder.client",
+    "RequestOptions": "wayfinder.client",
+    "RunNotFoundError": "wayfinder.client",
+    "FileInfo": "wayfinder.models",
+    "ModelOverride": "wayfinder.models",
+    "RunEngine": "wayfinder.models",
+    "RunStatus": "wayfinder.models",
+    "ScriptRunResponse": "wayfinder.models",
+    "StepRecord": "wayfinder.models",
+    "TaskRunInput": "wayfinder.models",
+    "TaskRunRequest": "wayfinder.models",
+    "TaskRunResponse": "wayfinder.models",
+    "TokenUsage": "wayfinder.models",
+    "WayfinderPlugin": "wayfinder.plugin",
+    "TaskRunWorkflow": "wayfinder.workflows.task_run",
+}
 
 __all__ = [
     "Client",
@@ -42,3 +71,10 @@ __all__ = [
     "TokenUsage",
     "WayfinderPlugin",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wayfinder' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

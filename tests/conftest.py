@@ -1,0 +1,90 @@
+"""Session-wide real parts: one Temporal dev server, one Wayfinder worker with one Chromium,
+the fixture sites and the fake Messages API, all on 127.0.0.1."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.workflow import SandboxImportNotificationPolicy
+
+from tests.fixtures.fake_anthropic import FakeAnthropicServer
+from tests.fixtures.sites import SiteServer
+from wayfinder import Client, WayfinderPlugin
+from wayfinder.devserver import DevServer
+from wayfinder.settings import Settings
+from wayfinder.worker import build_worker
+
+
+@pytest.fixture(scope="session")
+def fake_model() -> Iterator[FakeAnthropicServer]:
+    with FakeAnthropicServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def sites() -> Iterator[SiteServer]:
+    with SiteServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+async def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DevServer]:
+    db = tmp_path_factory.mktemp("temporal") / "temporal.db"
+    async with DevServer(db_file=db) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def settings(
+    tmp_path_factory: pytest.TempPathFactory,
+    temporal_server: DevServer,
+    fake_model: FakeAnthropicServer,
+) -> Settings:
+    home = tmp_path_factory.mktemp("wayfinder-home")
+    return Settings(
+        temporal_address=temporal_server.address,
+        anthropic_api_key="test-key",
+        anthropic_base_url=fake_model.url,
+        home=home,
+        artifact_dir=home / "artifacts",
+        task_queue=f"wayfinder-test-{uuid.uuid4().hex[:8]}",
+    )
+
+
+@pytest.fixture(scope="session")
+async def client(settings: Settings) -> AsyncIterator[Client]:
+    """A Wayfinder client and one worker for the whole session.
+
+    The worker's sandbox raises on any import that slips through unintentionally, so a
+    workflow module that pulls in Playwright or the anthropic SDK fails here, not in production.
+    """
+    wayfinder = await Client.connect(settings=settings, run_worker=False)
+    runner = SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_import_notification_policy(
+            SandboxImportNotificationPolicy.RAISE_ON_UNINTENTIONAL_PASSTHROUGH
+        )
+    )
+    worker = build_worker(wayfinder.temporal, wayfinder.task_queue, workflow_runner=runner)
+    async with worker:
+        yield wayfinder
+    await wayfinder.close()
+
+
+@pytest.fixture(scope="session")
+def plugin(client: Client) -> WayfinderPlugin:
+    return next(p for p in client.temporal.config()["plugins"] if isinstance(p, WayfinderPlugin))
+
+
+@pytest.fixture
+def token() -> str:
+    """A unique marker for a test's prompt: keys the fake model's fault scripts to this test."""
+    return f"[case {uuid.uuid4().hex[:10]}]"
+
+
+@pytest.fixture
+def artifacts_root(settings: Settings) -> Path:
+    return settings.artifacts

@@ -1,0 +1,81 @@
+"""The `wayfinder` command, run as a user runs it: a separate process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+
+from tests.fixtures.sites import SiteServer
+from tests.fixtures.sites_data import WATERING_CAN_PRICE
+from wayfinder import Client
+from wayfinder.settings import Settings
+
+
+async def _wayfinder(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "wayfinder.cli",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def _env(settings: Settings, **extra: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "TEMPORAL_"))}
+    return {**base, "WAYFINDER_HOME": str(settings.home), **extra}
+
+
+async def test_run_prints_steps_then_output(
+    client: Client, settings: Settings, sites: SiteServer
+) -> None:
+    """The CLI starts the run on the session's Temporal; the session's worker executes it."""
+    assert settings.temporal_address
+    env = _env(
+        settings,
+        TEMPORAL_ADDRESS=settings.temporal_address,
+        WAYFINDER_TASK_QUEUE=client.task_queue,
+    )
+    code, out, err = await _wayfinder(
+        "run",
+        'Click "Catalogue", then click "Garden", then get the price of the Watering Can',
+        "--url",
+        f"{sites.url}/shop",
+        env=env,
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    step_lines = [line for line in lines if line.startswith("step ")]
+    assert [line.split()[1] for line in step_lines] == ["1", "2", "3"]
+    assert "click" in step_lines[0] and "Catalogue" in step_lines[0]
+    assert f"{sites.url}/shop/catalogue" in step_lines[0]
+    body = json.loads(out[out.index("{") :])
+    assert body["status"] == "completed"
+    assert WATERING_CAN_PRICE in json.dumps(body["output"])
+
+    code, out, _ = await _wayfinder("get", body["run_id"], env=env)
+    assert code == 0 and json.loads(out)["status"] == "completed"
+
+
+async def test_run_without_api_key_says_what_is_missing(settings: Settings) -> None:
+    code, out, err = await _wayfinder(
+        "run", "Get the title", "--url", "https://example.com", env=_env(settings)
+    )
+    assert code == 2
+    assert "ANTHROPIC_API_KEY is not set" in err
+    assert out == ""
+
+
+async def test_run_rejects_bad_input_naming_the_field(settings: Settings) -> None:
+    code, _, err = await _wayfinder(
+        "run", "Get the title", "--url", "ftp://example.com", "--max-steps", "0", env=_env(settings)
+    )
+    assert code == 2
+    assert "url: " in err and "max_steps: " in err

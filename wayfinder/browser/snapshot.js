@@ -1,0 +1,486 @@
+/*
+ * Page snapshot script: evaluated by `wayfinder.browser.snapshot` in every frame of a page
+ * (Playwright's frame.evaluate, so it also runs inside cross-origin iframes).
+ *
+ * It walks the rendered tree of this frame's document (open shadow roots included, slots
+ * followed) in document order and returns a flat list of nodes:
+ *   {k: 't', x, t, b, d}                text between elements (x = collapsed text)
+ *   {k: 'e', id, tag, role, name, x, a, opts, nopts, void, nested, t, b, d}
+ *                                       an interactable element; `a` = [[attr, value|null], ...]
+ *   {k: 'f', tok, label, t, b, d}       a visible <iframe>; `tok` = its data-wf-frame marker,
+ *                                       which Python matches to a Playwright Frame
+ *   {k: 's', t, b, d}                   an open shadow root header; its content has depth d+1
+ * t/b are the node's top/bottom relative to this frame's viewport (Python turns them into page
+ * coordinates to decide what is near the viewport); d is the indentation depth in this frame.
+ *
+ * Every interactable gets a data-wf-id attribute. An element that already carries one (from an
+ * earlier snapshot of the same document) keeps it, so ids are stable while the element lives.
+ * New ids come from a counter kept on window (max'ed with `args.start`, which Python raises
+ * across frames) and never collide with `args.taken` (ids already used by frames walked
+ * earlier in this snapshot), so ids are unique in the whole snapshot.
+ *
+ * The script must stay self-contained: it is a single function expression taking one argument.
+ */
+(args) => {
+  const W = window;
+  const D = document;
+  const taken = new Set(args.taken || []);
+  const seen = new Set();
+  let next = Math.max(args.start || 1, W.__wfNextId || 1);
+  let frameSeq = W.__wfFrameSeq || 0;
+  const out = [];
+
+  const WIDGET_ROLES = new Set([
+    'button', 'link', 'checkbox', 'radio', 'tab', 'menuitem', 'menuitemcheckbox',
+    'menuitemradio', 'option', 'switch', 'combobox', 'textbox', 'listbox', 'slider',
+    'spinbutton', 'searchbox', 'treeitem', 'scrollbar',
+  ]);
+  const SKIP = new Set([
+    'script', 'style', 'noscript', 'template', 'head', 'meta', 'link', 'title', 'base',
+    'datalist', 'option', 'optgroup',
+  ]);
+  // Elements whose content is never walked: their text is their value / options / alt.
+  const LEAF = new Set(['input', 'select', 'textarea', 'img', 'svg', 'canvas', 'video', 'audio']);
+  const FORM = new Set(['input', 'select', 'textarea', 'button']);
+  const TEXTLIKE = new Set([
+    'text', 'email', 'search', 'tel', 'url', 'number', 'date', 'datetime-local', 'month',
+    'time', 'week', 'color', 'range',
+  ]);
+  const BUTTONLIKE = { submit: 'Submit', reset: 'Reset', button: '', image: '' };
+
+  const clean = (s) => (s == null ? '' : String(s)).replace(/\s+/g, ' ').trim();
+  const attr = (el, n) => clean(el.getAttribute(n));
+  const firstRole = (el) => (el.getAttribute('role') || '').trim().split(/\s+/)[0].toLowerCase();
+  const range = D.createRange();
+
+  // ---- text buffering: inline text accumulates until a block boundary or an element ----
+  let buf = [];
+  let bufTop = Infinity;
+  let bufBottom = -Infinity;
+  let bufDepth = 0;
+  let suppress = 0; // >0 while inside a <label> whose text is shown as an input's label
+
+  function flush() {
+    if (buf.length) {
+      const x = clean(buf.join(''));
+      if (x && /[\p{L}\p{N}]/u.test(x)) {
+        out.push({ k: 't', x: x.slice(0, 2000), t: bufTop, b: bufBottom, d: bufDepth });
+      }
+    }
+    buf = [];
+    bufTop = Infinity;
+    bufBottom = -Infinity;
+  }
+
+  function addText(node, depth) {
+    const s = node.data;
+    if (!/\S/.test(s)) {
+      if (buf.length) buf.push(' ');
+      return;
+    }
+    range.selectNodeContents(node);
+    const r = range.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) return;
+    if (!buf.length) bufDepth = depth;
+    buf.push(s);
+    bufTop = Math.min(bufTop, r.top);
+    bufBottom = Math.max(bufBottom, r.bottom);
+  }
+
+  // ---- geometry / visibility ----
+  function flatParent(el) {
+    return el.assignedSlot || el.parentElement || (el.parentNode && el.parentNode.host) || null;
+  }
+
+  function sizedRect(el) {
+    // Zero-size wrappers (display: contents, links around floated images) take the box of
+    // their first sized descendant.
+    const r = el.getBoundingClientRect();
+    if (r.width > 1 && r.height > 1) return r;
+    let i = 0;
+    for (const c of el.querySelectorAll('*')) {
+      if (++i > 50) break;
+      const cr = c.getBoundingClientRect();
+      if (cr.width > 1 && cr.height > 1) return cr;
+    }
+    return null;
+  }
+
+  function listable(el) {
+    // Would this form control be listed on its own? (Used to decide what its <label> does.)
+    if (el.closest('[aria-hidden="true"]')) return false;
+    if (!el.checkVisibility({ visibilityProperty: true, opacityProperty: true })) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 1 && r.height > 1;
+  }
+
+  // ---- naming ----
+  function textExcludingControls(root) {
+    const parts = [];
+    const tw = D.createTreeWalker(root, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT, {
+      acceptNode(n) {
+        if (n.nodeType === 1) {
+          const t = n.localName;
+          if (t === 'input' || t === 'select' || t === 'textarea' || SKIP.has(t)) {
+            return NodeFilter.FILTER_REJECT;
+          }
+          return NodeFilter.FILTER_SKIP;
+        }
+        return NodeFilter.FILTER_ACCEPT;
+      },
+    });
+    while (tw.nextNode()) parts.push(tw.currentNode.data);
+    return clean(parts.join(' '));
+  }
+
+  function labelledBy(el) {
+    const ids = (el.getAttribute('aria-labelledby') || '').trim();
+    if (!ids) return '';
+    const root = el.getRootNode();
+    return clean(
+      ids.split(/\s+/).map((id) => {
+        const n = root.getElementById ? root.getElementById(id) : D.getElementById(id);
+        return n ? textExcludingControls(n) : '';
+      }).join(' '),
+    );
+  }
+
+  function labelOf(el) {
+    const lb = labelledBy(el);
+    if (lb) return lb;
+    if (el.labels && el.labels.length) {
+      return clean(Array.from(el.labels).map(textExcludingControls).join(' '));
+    }
+    return '';
+  }
+
+  function implicitRole(tag, type, el) {
+    switch (tag) {
+      case 'a': return el.hasAttribute('href') ? 'link' : '';
+      case 'button': case 'summary': return 'button';
+      case 'select': return el.multiple || el.size > 1 ? 'listbox' : 'combobox';
+      case 'textarea': return 'textbox';
+      case 'img': return 'img';
+      case 'input':
+        if (type === 'checkbox' || type === 'radio') return type;
+        if (type in BUTTONLIKE) return 'button';
+        if (type === 'range') return 'slider';
+        if (type === 'number') return 'spinbutton';
+        if (type === 'search') return 'searchbox';
+        if (type === 'file') return '';
+        return 'textbox';
+      default: return '';
+    }
+  }
+
+  function shortUrl(u) {
+    try {
+      const url = new URL(u, D.baseURI);
+      if (url.origin === W.origin && url.origin !== 'null') {
+        return url.pathname + url.search + url.hash;
+      }
+      return url.href;
+    } catch (e) {
+      return clean(u);
+    }
+  }
+
+  // ---- ids ----
+  function assignId(el) {
+    let id = el.getAttribute('data-wf-id');
+    if (!id || !/^\d+$/.test(id) || seen.has(id) || taken.has(id)) {
+      do { id = String(next++); } while (seen.has(id) || taken.has(id));
+      el.setAttribute('data-wf-id', id);
+    }
+    seen.add(id);
+    if (+id >= next) next = +id + 1;
+    return id;
+  }
+
+  // ---- interactability ----
+  function interactKind(el, tag, style) {
+    switch (tag) {
+      case 'html': return null;
+      case 'body': return el.isContentEditable ? 'editable' : null;
+      case 'a': if (el.hasAttribute('href')) return 'native'; break;
+      case 'button': case 'select': case 'textarea': case 'summary': return 'native';
+      case 'input': return el.type === 'hidden' ? null : 'native';
+      default: break;
+    }
+    const role = firstRole(el);
+    if (role && WIDGET_ROLES.has(role)) return 'role';
+    if (el.isContentEditable && !(el.parentElement && el.parentElement.isContentEditable)) {
+      return 'editable';
+    }
+    if (el.hasAttribute('onclick') || typeof el.onclick === 'function') return 'pointer';
+    if (el.hasAttribute('tabindex') && el.tabIndex >= 0) return 'pointer';
+    if (style.cursor === 'pointer') {
+      // cursor is inherited: only the outermost element of a pointer area counts.
+      const p = flatParent(el);
+      if (!p || p.nodeType !== 1 || getComputedStyle(p).cursor !== 'pointer') return 'pointer';
+    }
+    return null;
+  }
+
+  function emitElement(el, tag, kind, rect, depth, control) {
+    flush();
+    const id = assignId(el);
+    const node = {
+      k: 'e', id, tag, role: '', name: '', x: '', a: [], t: rect.top, b: rect.bottom, d: depth,
+      void: tag === 'input' || tag === 'img',
+    };
+    out.push(node);
+    const type = tag === 'input' ? (el.type || 'text').toLowerCase() : '';
+
+    // Visible text of the element (for containers with nested interactables: only a short
+    // label, the nested content is listed after it).
+    let text = '';
+    let firstInner = '';
+    if (tag === 'textarea') text = el.value;
+    else if (tag === 'select') {
+      const opts = Array.from(el.options);
+      node.opts = opts.slice(0, 100).map((o) => clean(o.label || o.text));
+      node.nopts = opts.length;
+    } else if (tag === 'svg') {
+      const t = el.querySelector('title');
+      text = t ? t.textContent : '';
+    } else if (LEAF.has(tag)) {
+      text = '';
+    } else if (kind === 'editable') {
+      text = el.innerText;
+    } else {
+      const mark = out.length;
+      const saved = suppress;
+      suppress = 0;
+      walkChildren(el, depth, true);
+      flush();
+      suppress = saved;
+      let inner = false;
+      for (let i = mark; i < out.length; i++) {
+        if (out[i].k !== 't') { inner = true; break; }
+        if (!firstInner) firstInner = out[i].x;
+      }
+      if (!inner) {
+        text = out.slice(mark).map((n) => n.x).join(' ');
+        out.length = mark;
+      } else {
+        node.nested = true;
+      }
+    }
+    text = clean(text);
+    if (!text && !LEAF.has(tag) && !node.nested) {
+      // Icon-only links/buttons: borrow the icon's alt / aria-label / title.
+      const icon = el.querySelector('img[alt], [aria-label], [title], svg title');
+      if (icon) {
+        text = icon.localName === 'title' ? icon.textContent
+          : attr(icon, 'alt') || attr(icon, 'aria-label') || attr(icon, 'title');
+      }
+    }
+    node.x = text.slice(0, 400);
+
+    // Attributes, in the documented order.
+    const A = node.a;
+    if (tag === 'input' && type !== 'text') A.push(['type', type]);
+    if (FORM.has(tag) && attr(el, 'name')) A.push(['name', attr(el, 'name')]);
+    const explicit = firstRole(el);
+    const implicit = implicitRole(tag, type, el);
+    let shownRole = explicit && explicit !== implicit ? explicit : '';
+    if (!shownRole && !explicit) {
+      if (kind === 'editable') shownRole = 'textbox';
+      else if (kind === 'pointer') shownRole = 'clickable';
+      else if (kind === 'label') {
+        shownRole = control.type === 'checkbox' || control.type === 'radio' ? control.type : 'clickable';
+      }
+    }
+    if (shownRole) A.push(['role', shownRole]);
+    node.role = explicit || implicit || shownRole;
+
+    const label = FORM.has(tag) || explicit ? labelOf(el) : labelledBy(el);
+    if (label && label !== text) A.push(['label', label]);
+    const ph = attr(el, 'placeholder');
+    if (ph && (tag === 'input' || tag === 'textarea' || kind === 'editable')) A.push(['placeholder', ph]);
+    const al = attr(el, 'aria-label');
+    const low = (s) => s.toLowerCase();
+    if (al && low(al) !== low(text) && low(al) !== low(label)) A.push(['aria-label', al]);
+    const title = attr(el, 'title');
+    if (title && low(title) !== low(text) && low(title) !== low(al) && low(title) !== low(label)) {
+      A.push(['title', title]);
+    }
+    if (tag === 'img' || (tag === 'input' && type === 'image')) {
+      const alt = attr(el, 'alt');
+      if (alt) A.push(['alt', alt]);
+    }
+    if (tag === 'a' && el.hasAttribute('href')) A.push(['href', shortUrl(el.href || el.getAttribute('href'))]);
+
+    // Current value.
+    let value = null;
+    if (tag === 'input') {
+      if (type === 'password') value = el.value ? '*'.repeat(Math.min(el.value.length, 8)) : '';
+      else if (type === 'file') value = Array.from(el.files || []).map((f) => f.name).join(', ');
+      else if (type in BUTTONLIKE) value = el.value || BUTTONLIKE[type];
+      else if (type === 'checkbox' || type === 'radio') value = null;
+      else value = el.value;
+      if (type in BUTTONLIKE && !value) value = null;
+    } else if (tag === 'select') {
+      value = Array.from(el.selectedOptions).map((o) => clean(o.label || o.text)).join(', ');
+    } else if (el.hasAttribute('aria-valuenow')) {
+      value = attr(el, 'aria-valuetext') || attr(el, 'aria-valuenow');
+    }
+    if (value != null) A.push(['value', clean(value)]);
+
+    // States.
+    const ctl = control || el;
+    const ariaChecked = el.getAttribute('aria-checked');
+    if ((ctl.localName === 'input' && (ctl.type === 'checkbox' || ctl.type === 'radio') && ctl.checked) ||
+        ariaChecked === 'true') {
+      A.push(['checked', null]);
+    } else if (ariaChecked === 'mixed' || (ctl.localName === 'input' && ctl.indeterminate)) {
+      A.push(['checked', 'mixed']);
+    }
+    if ((ctl.matches && ctl.matches(':disabled')) || el.getAttribute('aria-disabled') === 'true') {
+      A.push(['disabled', null]);
+    }
+    const exp = el.getAttribute('aria-expanded');
+    if (exp === 'true') A.push(['expanded', null]);
+    else if (exp === 'false') A.push(['expanded', 'false']);
+    if (tag === 'details' || (tag === 'summary' && el.parentElement && el.parentElement.localName === 'details')) {
+      const det = tag === 'details' ? el : el.parentElement;
+      A.push(['expanded', det.open ? null : 'false']);
+    }
+    if (el.getAttribute('aria-selected') === 'true') A.push(['selected', null]);
+
+    // Name: what a person would call this element.
+    let name;
+    if (tag === 'input' || tag === 'select' || tag === 'textarea') {
+      name = label || al || ph || title ||
+        (tag === 'input' && type in BUTTONLIKE ? (value || '') : '') ||
+        (tag === 'input' && type === 'image' ? attr(el, 'alt') : '') || attr(el, 'name');
+    } else if (tag === 'img') {
+      name = al || attr(el, 'alt') || title;
+    } else {
+      name = label || al || text || title || (node.nested ? firstInner : '');
+    }
+    node.name = clean(name).slice(0, 200);
+    return node;
+  }
+
+  // ---- the walk ----
+  function walkChildren(el, depth, vis) {
+    if (el.shadowRoot) {
+      flush();
+      const hdr = out.length;
+      const r = el.getBoundingClientRect();
+      out.push({ k: 's', t: r.top, b: r.bottom, d: depth });
+      for (const c of el.shadowRoot.childNodes) walk(c, depth + 1, vis);
+      flush();
+      if (out.length === hdr + 1) out.pop();
+      return;
+    }
+    let kids = el.childNodes;
+    if (el.localName === 'slot') {
+      const assigned = el.assignedNodes({ flatten: true });
+      if (assigned.length) kids = assigned;
+    }
+    for (const c of kids) walk(c, depth, vis);
+  }
+
+  function walk(node, depth, vis) {
+    if (node.nodeType === 3) {
+      if (vis && !suppress) addText(node, depth);
+      return;
+    }
+    if (node.nodeType !== 1) return;
+    const el = node;
+    const tag = el.localName;
+    if (SKIP.has(tag)) return;
+    if (el.getAttribute('aria-hidden') === 'true') return;
+    const style = getComputedStyle(el);
+    const display = style.display;
+    if (display === 'none') return;
+    const contents = display === 'contents';
+    if (!contents && !el.checkVisibility()) return;
+    const r = el.getBoundingClientRect();
+    if (!contents) {
+      const tiny = r.width <= 1 || r.height <= 1;
+      if (tiny && (style.overflowX !== 'visible' || style.overflowY !== 'visible')) return;
+      if (r.right + W.scrollX < 0 || r.bottom + W.scrollY < 0) return; // parked off-page
+    }
+    const isVis = style.visibility === 'visible';
+
+    if (tag === 'iframe' || tag === 'frame') {
+      if (isVis && r.width > 1 && r.height > 1) {
+        flush();
+        let tok = el.getAttribute('data-wf-frame');
+        if (!tok) {
+          tok = String(++frameSeq);
+          el.setAttribute('data-wf-frame', tok);
+        }
+        const src = el.getAttribute('src');
+        const label = attr(el, 'name') || attr(el, 'title') ||
+          (src ? shortUrl(el.src || src) : (el.hasAttribute('srcdoc') ? 'srcdoc' : 'about:blank'));
+        out.push({ k: 'f', tok, label: label.slice(0, 80), t: r.top, b: r.bottom, d: depth });
+      }
+      return;
+    }
+    if (tag === 'br') {
+      flush();
+      return;
+    }
+    const block = !contents && !display.startsWith('inline');
+    if (block) flush();
+
+    if (tag === 'label' && isVis) {
+      const c = el.control;
+      if (c && c.type !== 'hidden') {
+        if (listable(c)) {
+          // The control is listed with this text as its label: don't repeat the text.
+          suppress++;
+          walkChildren(el, depth, isVis);
+          suppress--;
+          if (block) flush();
+          return;
+        }
+        const lr = sizedRect(el);
+        if (lr) {
+          // Visually hidden control (custom checkbox): the label is what one clicks.
+          emitElement(el, tag, 'label', lr, depth, c);
+          if (block) flush();
+          return;
+        }
+      }
+    }
+
+    const kind = isVis ? interactKind(el, tag, style) : null;
+    if (kind) {
+      let er = r;
+      if (contents || r.width <= 1 || r.height <= 1) er = sizedRect(el);
+      if (er && (tag === 'input' || tag === 'select' || tag === 'textarea') &&
+          !el.checkVisibility({ opacityProperty: true }) && el.labels && el.labels.length &&
+          Array.from(el.labels).some((l) => sizedRect(l))) {
+        er = null; // invisible control with a visible label: the label is listed instead
+      }
+      if (er) {
+        emitElement(el, tag, kind, er, depth, null);
+        if (block) flush();
+        return;
+      }
+    }
+    if (!LEAF.has(tag)) walkChildren(el, depth, isVis);
+    if (block) flush();
+  }
+
+  walk(D.documentElement, 0, true);
+  flush();
+  W.__wfNextId = next;
+  W.__wfFrameSeq = frameSeq;
+  const se = D.scrollingElement || D.documentElement;
+  return {
+    nodes: out,
+    nextId: next,
+    scrollY: W.scrollY,
+    scrollHeight: Math.max(se ? se.scrollHeight : 0, D.body ? D.body.scrollHeight : 0),
+    viewportHeight: W.innerHeight,
+    viewportWidth: W.innerWidth,
+    title: D.title || '',
+  };
+}
