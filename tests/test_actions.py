@@ -216,6 +216,23 @@ async def test_select_option_aria_listbox(page: Page) -> None:
         await execute_action(page, snap, SelectOptionAction(element_id=lid, option="Kiwi"))
 
 
+async def test_select_option_aria_combobox(page: Page) -> None:
+    await page.set_content(
+        """<input role=combobox aria-label="City" aria-controls=cities
+                  onclick="document.getElementById('cities').hidden = false">
+           <ul id=cities role=listbox hidden>
+             <li role=option onclick="document.querySelector('input').value = 'Paris'">Paris</li>
+             <li role=option onclick="document.querySelector('input').value = 'Rome'">Rome</li>
+           </ul>"""
+    )
+    snap = await take_snapshot(page)
+    assert "Paris" not in snap.text  # the closed list is hidden
+    await execute_action(
+        page, snap, SelectOptionAction(element_id=by_name(snap, "City"), option="rome")
+    )
+    assert await page.input_value("input") == "Rome"
+
+
 async def test_upload_file(page: Page, tmp_path: Path) -> None:
     await page.set_content(
         """<label>Resume <input type=file id=f></label>

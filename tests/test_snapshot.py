@@ -45,8 +45,6 @@ async def page(context: BrowserContext) -> Page:
     return await context.new_page()
 
 
-
-
 async def serve(context: BrowserContext, pages: dict[str, str]) -> None:
     """Serve `pages` (path -> HTML) at http://site.test/ without a server."""
 

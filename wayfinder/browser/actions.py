@@ -181,6 +181,7 @@ SETTLE_QUIET_S = 0.25
 SETTLE_MAX_S = 3.0
 """...but never longer than this (long-polling, analytics beacons, streaming)."""
 _CHECKABLE_CLICK_MS = 2_000
+"""Real-click budget for checkboxes/radios before falling back to a DOM click event."""
 _TEXT_TYPES = frozenset(
     {
         "text", "email", "password", "search", "tel", "url", "number", "date",
@@ -206,7 +207,6 @@ el => {
     editable: !!el.isContentEditable,
     readOnly: !!el.readOnly,
     disabled: !!(el.matches(':disabled') || el.getAttribute('aria-disabled') === 'true'),
-    multiple: !!el.multiple,
     options: el.localName === 'select'
       ? Array.from(el.options).map(o => ({label: clean(o.label || o.text), value: o.value,
                                            disabled: o.disabled}))
@@ -573,6 +573,7 @@ async def _scroll(page: Page, snapshot: PageSnapshot, action: ScrollAction) -> N
                  return false;
                }""",
             sign,
+            timeout=5_000,
         )
         if not moved:
             await loc.hover(timeout=5_000)
@@ -652,7 +653,7 @@ async def execute_action(
     try:
         with _Settler(page) as settler:
             try:
-                what = await _dispatch(page, snapshot, action, timeout_ms)
+                await _dispatch(page, snapshot, action, timeout_ms)
             except ActionError:
                 raise
             except PlaywrightError as exc:
@@ -670,8 +671,9 @@ async def execute_action(
     return await _current_page(page, new_pages)
 
 
-async def _dispatch(page: Page, snapshot: PageSnapshot, action: Action, timeout_ms: float) -> str:
-    """Perform one page action; returns a short description of it for error messages."""
+async def _dispatch(page: Page, snapshot: PageSnapshot, action: Action, timeout_ms: float) -> None:
+    """Perform one page action. Element actions turn Playwright errors into ActionErrors here,
+    where the element's description is at hand."""
     if isinstance(action, GotoUrlAction):
         parsed = urlparse(action.url.strip())
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -686,14 +688,14 @@ async def _dispatch(page: Page, snapshot: PageSnapshot, action: Action, timeout_
                 raise
             first = str(exc).strip().splitlines()[0]
             raise ActionError(f"Could not load {action.url}: {_trim_text(first, 200)}") from exc
-        return f"open {action.url}"
+        return
 
     if isinstance(action, GoBackAction):
         before = page.url
         response = await page.go_back(wait_until="domcontentloaded", timeout=timeout_ms)
         if response is None and page.url == before:
             raise ActionError("There is no previous page in this tab's history.")
-        return "go back"
+        return
 
     if isinstance(action, KeypressAction):
         for key in action.keys:
@@ -706,18 +708,19 @@ async def _dispatch(page: Page, snapshot: PageSnapshot, action: Action, timeout_
                         "Escape, ArrowDown, PageDown, Backspace, Control+A."
                     ) from exc
                 raise
-        return "press " + " ".join(action.keys)
+        return
 
     if isinstance(action, ScrollAction):
         await _scroll(page, snapshot, action)
-        return f"scroll {action.direction}"
+        return
 
-    assert isinstance(
+    if not isinstance(
         action,
         ClickAction | InputTextAction | SelectOptionAction | UploadFileAction | HoverAction,
-    )
+    ):
+        raise TypeError(f"execute_action does not know how to run {action!r}")
     ref, loc = await _locate(page, snapshot, action.element_id)
-    info: dict[str, Any] = await loc.evaluate(_ELEMENT_INFO_JS)
+    info: dict[str, Any] = await loc.evaluate(_ELEMENT_INFO_JS, timeout=timeout_ms)
     target = f"[{ref.id}] {ref.describe()}"
     try:
         if isinstance(action, ClickAction):
@@ -737,4 +740,4 @@ async def _dispatch(page: Page, snapshot: PageSnapshot, action: Action, timeout_
             raise
         verb = action.type.replace("_", " ").replace("input text", "type into")
         raise ActionError(_explain(exc, f"{verb} {target}", timeout_ms)) from exc
-    return f"{action.type} {target}"
+    return

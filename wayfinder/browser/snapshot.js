@@ -63,7 +63,7 @@
   function flush() {
     if (buf.length) {
       const x = clean(buf.join(''));
-      if (x && /[\p{L}\p{N}]/u.test(x)) {
+      if (x) {  // symbol-only text (☰, ×) names icon buttons; Python drops it as a line
         out.push({ k: 't', x: x.slice(0, 2000), t: bufTop, b: bufBottom, d: bufDepth });
       }
     }
@@ -469,7 +469,7 @@
     if (block) flush();
   }
 
-  walk(D.documentElement, 0, true);
+  if (D.documentElement) walk(D.documentElement, 0, true);
   flush();
   W.__wfNextId = next;
   W.__wfFrameSeq = frameSeq;

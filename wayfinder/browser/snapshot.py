@@ -48,6 +48,7 @@ FRAME_TIMEOUT_S = 3.0
 
 _NATIVE_KIND_TAGS = frozenset({"button", "select", "textarea"})
 _UNQUOTED_ATTRS = frozenset({"type", "name", "role"})
+_WORDY = re.compile(r"[^\W_]")
 _SIMPLE_VALUE = re.compile(r"[\w.:/\[\]-]+")
 
 
@@ -292,6 +293,8 @@ class _Builder:
             top, bottom = base + float(node["t"]), base + float(node["b"])
             kind = node["k"]
             if kind == "t":
+                if not _WORDY.search(node["x"]):
+                    continue  # separators and decoration: "|", "•", "(", ...
                 key = node["x"].casefold()
                 if key in self.seen_text:
                     continue
