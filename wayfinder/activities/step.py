@@ -59,7 +59,7 @@ class StepActivities:
                         error = str(exc)
                 return StepRecord(
                     number=step.number,
-                    action=action.model_dump(mode="json"),
+                    action=action.model_dump(mode="json", exclude_none=True),
                     element=element,
                     url=self._rt.host.get(run_id).page.url,
                     error=error,

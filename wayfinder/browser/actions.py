@@ -125,6 +125,11 @@ class TerminateAction(_Action):
 
     type: Literal["terminate"] = "terminate"
     reason: str = Field(description="Why the task cannot be completed.")
+    error_code: str | None = Field(
+        default=None,
+        description="The user's error code whose condition this failure matches, if any "
+        "(offered only when the run has an error_code_mapping).",
+    )
 
 
 Action = Annotated[

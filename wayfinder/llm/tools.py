@@ -31,9 +31,14 @@ def _strip_titles(schema: Any) -> Any:
     return schema
 
 
+OPTIONAL_FIELDS = {"error_code"}
+"""Fields offered only when the run needs them (see `action_tools`)."""
+
+
 def _tool_for(model: type[BaseModel]) -> dict[str, Any]:
     schema = _strip_titles(model.model_json_schema())
-    schema["properties"].pop("type")
+    for name in ("type", *OPTIONAL_FIELDS):
+        schema["properties"].pop(name, None)
     required = [name for name in schema.get("required", []) if name != "type"]
     input_schema: dict[str, Any] = {"type": "object", "properties": schema["properties"]}
     if required:
@@ -63,7 +68,7 @@ def action_tools(error_codes: dict[str, str] | None = None) -> list[dict[str, An
         "error_code": {
             "type": "string",
             "enum": sorted(error_codes),
-            "description": "The user's error code whose condition this failure matches, if any.",
+            "description": "The error code whose condition this failure matches, if any.",
         },
     }
     terminate["input_schema"] = schema
