@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from temporalio import activity
-from wayfinder.browser.snapshot import take_snapshot
 
 from wayfinder.activities.contracts import EXTRACT_OUTPUT, ExtractInput, ExtractOutput
 from wayfinder.activities.errors import as_activity_errors
 from wayfinder.activities.heartbeat import heartbeating
 from wayfinder.activities.runtime import ActivityRuntime
+from wayfinder.browser.snapshot import take_snapshot
 from wayfinder.llm.decisions import extract_data
 
 EXTRACT_TOKEN_BUDGET = 16_000

@@ -7,13 +7,13 @@ import time
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 from temporalio import activity
-from wayfinder.browser.snapshot import take_snapshot
 
 from wayfinder.activities.contracts import TAKE_STEP, StepInput
 from wayfinder.activities.errors import as_activity_errors
 from wayfinder.activities.heartbeat import heartbeating
 from wayfinder.activities.runtime import ActivityRuntime
 from wayfinder.browser.actions import ActionError, CompleteAction, TerminateAction, execute_action
+from wayfinder.browser.snapshot import take_snapshot
 from wayfinder.llm.decisions import decide_action
 from wayfinder.models import StepRecord
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from temporalio import activity
-from wayfinder.browser.snapshot import take_snapshot
 
 from wayfinder.activities.contracts import VERIFY_COMPLETION, VerifyInput, VerifyOutput
 from wayfinder.activities.errors import as_activity_errors
 from wayfinder.activities.heartbeat import heartbeating
 from wayfinder.activities.runtime import ActivityRuntime
+from wayfinder.browser.snapshot import take_snapshot
 from wayfinder.llm.decisions import verify_claim
 
 VERIFY_TOKEN_BUDGET = 8000
