@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from temporalio.service import RPCError
 
 from wayfinder.client import Client, RunNotFoundError
 from wayfinder.devserver import DevServerError, embedded_dev_server
@@ -80,13 +81,19 @@ async def _follow(client: Client, run_id: str) -> TaskRunResponse:
     seen = 0
     while True:
         response = await client.get_run(run_id)
-        if not response.status.is_final:
-            for step in await client.get_run_steps(run_id, after=seen):
-                _print_step(step)
-                seen = step.number
-        elif response.step_count and seen < response.step_count:
-            print(f"({response.step_count - seen} more steps)", flush=True)
+        try:
+            # Bounded: a run that has ended answers queries only while some worker is up.
+            steps = await client.get_run_steps(
+                run_id, after=seen, request_options={"timeout_in_seconds": 5}
+            )
+        except RPCError:
+            steps = []
+        for step in steps:
+            _print_step(step)
+            seen = step.number
         if response.status.is_final:
+            if response.step_count and seen < response.step_count:
+                print(f"({response.step_count - seen} more steps)", flush=True)
             return response
         await asyncio.sleep(POLL_INTERVAL)
 

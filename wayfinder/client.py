@@ -246,7 +246,7 @@ class Client:
     ) -> TaskRunResponse:
         """The run's current state: live while it runs, its final result once it has ended."""
         rpc = _rpc_options(request_options)
-        handle = self.temporal.get_workflow_handle(run_id)
+        handle = self.temporal.get_workflow_handle_for(TaskRunWorkflow.run, run_id)
         description = await self._describe(run_id, rpc)
         status = description.status
         if status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
@@ -255,7 +255,7 @@ class Client:
             WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED,
             WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW,
         ):
-            return await handle.result(result_type=TaskRunResponse, **rpc)
+            return await handle.result(**rpc)
         return await self._closed_outside_wayfinder(handle, description)
 
     async def get_run_steps(

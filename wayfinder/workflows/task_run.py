@@ -79,6 +79,7 @@ class TaskRunWorkflow:
         self._request = request
         self._steps: list[StepRecord] = []
         self._cancel_requested = False
+        self._outcome: tuple[RunStatus, str | None] = (RunStatus.failed, "the run ended early")
         self._state = TaskRunResponse(
             run_id=workflow.info().workflow_id,
             status=RunStatus.queued,
@@ -116,6 +117,9 @@ class TaskRunWorkflow:
         finally:
             if lease is not None:
                 await self._close(lease)
+        # The terminal status is published only now, with the browser closed: a client that
+        # sees a final status can rely on everything being done.
+        self._state.status, self._state.failure_reason = self._outcome
         self._state.finished_at = workflow.now()
         return self._state
 
@@ -277,8 +281,7 @@ class TaskRunWorkflow:
         self._finish(RunStatus.terminated, reason)
 
     def _finish(self, status: RunStatus, reason: str | None = None) -> None:
-        self._state.status = status
-        self._state.failure_reason = reason
+        self._outcome = (status, reason)
 
     async def _close(self, lease: BrowserLease) -> None:
         try:

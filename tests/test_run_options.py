@@ -1,0 +1,172 @@
+"""The run_task options that shape a run, checked where a user would see their effect."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.fixtures.fake_anthropic import FakeAnthropicServer
+from tests.fixtures.sites import SiteRequest, SiteResponse, SiteServer
+from tests.fixtures.sites_data import TOP_STORY
+from wayfinder import Client, RunNotFoundError, RunStatus
+
+LANDING = """<!doctype html><title>Welcome</title><h1>Welcome back</h1>
+<p>Your account overview is one click away.</p><a href="{next}">Continue</a>"""
+
+
+def _prompts(fake: FakeAnthropicServer, token: str, tool: str) -> list[str]:
+    """The user turns of requests that offered `tool`, as the model read them."""
+    texts = []
+    for body in fake.requests(match=token):
+        if any(t["name"] == tool for t in body.get("tools", [])):
+            content = body["messages"][-1]["content"]
+            texts.append(content if isinstance(content, str) else json.dumps(content))
+    return texts
+
+
+async def test_user_agent_and_extra_headers_reach_the_site(
+    client: Client, sites: SiteServer, token: str
+) -> None:
+    seen: list[dict[str, str]] = []
+
+    def landing(request: SiteRequest) -> str:
+        seen.append(request.headers)
+        return LANDING.format(next="/news")
+
+    slug = token.strip("[]").replace(" ", "-")
+    sites.add_page(f"/landing-{slug}", landing)
+    result = await client.run_task(
+        f'{token} Click "Continue"',
+        url=f"{sites.url}/landing-{slug}",
+        user_agent="WayfinderTest/1.0 (+ops@example.com)",
+        extra_http_headers={"X-Team": "billing-bots"},
+        wait_for_completion=True,
+    )
+    assert result.status is RunStatus.completed, result.failure_reason
+    assert seen, "the landing page was never requested"
+    assert all(h["user-agent"] == "WayfinderTest/1.0 (+ops@example.com)" for h in seen)
+    assert all(h["x-team"] == "billing-bots" for h in seen)
+
+
+async def test_screenshot_scrolls_give_more_final_screenshots(
+    client: Client, sites: SiteServer
+) -> None:
+    result = await client.run_task(
+        "Get the title of the top post",
+        url=f"{sites.url}/news",
+        max_screenshot_scrolls=2,
+        wait_for_completion=True,
+    )
+    assert result.status is RunStatus.completed, result.failure_reason
+    assert result.screenshot_urls and len(result.screenshot_urls) == 3
+    images = [Path(urlsplit(url).path).read_bytes() for url in result.screenshot_urls]
+    assert images[0] != images[-1]  # the page scrolled between the first and the last
+    assert result.screenshot_urls[-1].endswith("final-0.png")  # most recent first
+
+
+async def test_history_in_verification_only_when_asked(
+    client: Client, sites: SiteServer, fake_model: FakeAnthropicServer, token: str
+) -> None:
+    for include in (True, False):
+        marker = token[:-1] + ("h]" if include else "n]")
+        result = await client.run_task(
+            f"{marker} Get the title of the top post",
+            url=f"{sites.url}/news",
+            include_action_history_in_verification=include,
+            wait_for_completion=True,
+        )
+        assert result.status is RunStatus.completed, result.failure_reason
+        (verification,) = _prompts(fake_model, marker, "report_verification")
+        assert ("<history>" in verification) is include
+
+
+async def test_model_override_and_title(
+    client: Client, sites: SiteServer, fake_model: FakeAnthropicServer, token: str
+) -> None:
+    result = await client.run_task(
+        f"{token} Get the title of the top post",
+        url=f"{sites.url}/news",
+        model={"model_name": "claude-test-override", "max_tokens": 1024},
+        title="Top story check",
+        wait_for_completion=True,
+    )
+    assert result.status is RunStatus.completed, result.failure_reason
+    assert result.title == "Top story check"
+    requests = fake_model.requests(match=token)
+    assert requests and {r["model"] for r in requests} == {"claude-test-override"}
+    assert {r["max_tokens"] for r in requests} >= {1024}
+    description = await client.temporal.get_workflow_handle(result.run_id).describe()
+    assert await description.static_summary() == "Top story check"
+
+
+async def test_error_code_mapping_names_the_failure(
+    client: Client, sites: SiteServer, fake_model: FakeAnthropicServer, token: str
+) -> None:
+    result = await client.run_task(
+        f'{token} Click "Delete my account"',
+        url=f"{sites.url}/news",
+        error_code_mapping={"missing_control": "The control the task needs is not on the page"},
+        wait_for_completion=True,
+    )
+    assert result.status is RunStatus.terminated
+    assert result.failure_reason
+    (offered,) = {
+        json.dumps(t["input_schema"])
+        for body in fake_model.requests(match=token)
+        for t in body["tools"]
+        if t["name"] == "terminate"
+    }
+    assert "missing_control" in offered
+
+
+async def test_get_run_while_running_and_for_unknown_ids(
+    client: Client, sites: SiteServer, fake_model: FakeAnthropicServer, token: str
+) -> None:
+    fake_model.delay(match=token, seconds=0.5)
+    started = await client.run_task(
+        f"{token} Get the title of the top post", url=f"{sites.url}/news"
+    )
+    seen = set()
+    while not (run := await client.get_run(started.run_id)).status.is_final:
+        seen.add(run.status)
+    assert RunStatus.running in seen
+    assert run.status is RunStatus.completed and run.output == TOP_STORY
+    with pytest.raises(RunNotFoundError, match="tsk_nope"):
+        await client.get_run("tsk_nope")
+    with pytest.raises(RunNotFoundError):
+        await client.cancel_run("tsk_nope")
+
+
+async def test_downloads_are_kept_with_their_checksum(
+    client: Client, sites: SiteServer, token: str
+) -> None:
+    invoice = b"%PDF-1.4\n% fake invoice 42\n" + bytes(range(256)) * 8
+    slug = token.strip("[]").replace(" ", "-")
+    sites.add_page(
+        f"/billing-{slug}",
+        "<!doctype html><title>Billing</title><h1>Invoices</h1>"
+        f'<a href="/billing-{slug}/invoice-42.pdf">Download invoice 42</a>',
+    )
+    sites.add_page(
+        f"/billing-{slug}/invoice-42.pdf",
+        lambda request: SiteResponse(
+            invoice,
+            content_type="application/pdf",
+            headers={"content-disposition": 'attachment; filename="invoice-42.pdf"'},
+        ),
+    )
+    result = await client.run_task(
+        f'{token} Click "Download invoice 42"',
+        url=f"{sites.url}/billing-{slug}",
+        wait_for_completion=True,
+    )
+    assert result.status is RunStatus.completed, result.failure_reason
+    assert result.downloaded_files and len(result.downloaded_files) == 1
+    (saved,) = result.downloaded_files
+    assert saved.filename == "invoice-42.pdf"
+    assert saved.checksum == hashlib.sha256(invoice).hexdigest()
+    assert Path(urlsplit(saved.url).path).read_bytes() == invoice
