@@ -8,15 +8,41 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 from temporalio.workflow import SandboxImportNotificationPolicy
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
 from wayfinder import Client, WayfinderPlugin
+from wayfinder.browser.host import CHROMIUM_ARGS, find_chromium
 from wayfinder.devserver import DevServer
 from wayfinder.settings import Settings
 from wayfinder.worker import build_worker
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """One Chromium for the page-model tests, launched as the worker launches its own."""
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=find_chromium(None), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    """A fresh context (cookies, storage, tabs) per test."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 720})
+    yield context
+    await context.close()
+
+
+@pytest.fixture
+async def page(context: BrowserContext) -> Page:
+    return await context.new_page()
 
 
 @pytest.fixture(scope="session")

@@ -3,46 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
-import pytest
-from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
+from playwright.async_api import BrowserContext, Page, Route
 
 from wayfinder.browser.snapshot import ElementRef, estimate_tokens, take_snapshot
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SITE = "http://site.test"
 ELEMENT_LINE = re.compile(r"^(?P<indent> *)\[(?P<id>\d+)\]<(?P<tag>[\w-]+)(?P<attrs>[^>]*)>")
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    """One Chromium for the whole module: launching is the slow part."""
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        yield b
-        await b.close()
-
-
-@pytest.fixture
-async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
-    ctx = await browser.new_context(viewport={"width": 1280, "height": 720})
-    yield ctx
-    await ctx.close()
-
-
-@pytest.fixture
-async def page(context: BrowserContext) -> Page:
-    return await context.new_page()
 
 
 async def serve(context: BrowserContext, pages: dict[str, str]) -> None:

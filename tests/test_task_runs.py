@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -134,12 +134,22 @@ async def test_max_steps_reached_is_timed_out(client: Client, sites: SiteServer)
     assert "max_steps (3)" in (result.failure_reason or "")
 
 
+async def _cancel_with_signal(client: Client, run_id: str) -> None:
+    await client.cancel_run(run_id)
+
+
+async def _cancel_in_temporal(client: Client, run_id: str) -> None:
+    await client.temporal.get_workflow_handle(run_id).cancel()
+
+
+@pytest.mark.parametrize("cancel", [_cancel_with_signal, _cancel_in_temporal])
 async def test_cancel_mid_run_closes_the_browser(
     client: Client,
     sites: SiteServer,
     fake_model: FakeAnthropicServer,
     plugin: WayfinderPlugin,
     token: str,
+    cancel: Callable[[Client, str], Awaitable[None]],
 ) -> None:
     fake_model.delay(match=token, seconds=1.0)
     started = await client.run_task(
@@ -147,29 +157,15 @@ async def test_cancel_mid_run_closes_the_browser(
     )
     assert started.status is RunStatus.queued
     await _wait_for(client, started.run_id, lambda run: (run.step_count or 0) >= 1)
-    assert started.run_id in plugin.runtime.host.run_ids
-    await client.cancel_run(started.run_id)
+    context = plugin.runtime.host.get(started.run_id).context
+    assert context.pages
+    await cancel(client, started.run_id)
     final = await _wait_for(client, started.run_id, lambda run: run.status.is_final)
     assert final.status is RunStatus.canceled
+    assert final.failure_reason == "the run was canceled"
     assert final.finished_at is not None
-    assert started.run_id not in plugin.runtime.host.run_ids
-
-
-async def test_temporal_cancellation_is_honoured(
-    client: Client,
-    sites: SiteServer,
-    fake_model: FakeAnthropicServer,
-    plugin: WayfinderPlugin,
-    token: str,
-) -> None:
-    fake_model.delay(match=token, seconds=1.0)
-    started = await client.run_task(
-        f'{token} Keep clicking "Next page"', url=f"{sites.url}/pages/1"
-    )
-    await _wait_for(client, started.run_id, lambda run: run.status is RunStatus.running)
-    await client.temporal.get_workflow_handle(started.run_id).cancel()
-    final = await _wait_for(client, started.run_id, lambda run: run.status.is_final)
-    assert final.status is RunStatus.canceled
+    # The run's browser is gone: no tab, no context left on the host.
+    assert context.pages == []
     assert started.run_id not in plugin.runtime.host.run_ids
 
 

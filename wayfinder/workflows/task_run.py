@@ -158,23 +158,20 @@ class TaskRunWorkflow:
                     f"max_steps ({request.max_steps}) reached before the task was completed",
                 )
                 return
-            record = await self._unless_canceled(
-                workflow.start_activity(
-                    TAKE_STEP,
-                    StepInput(
-                        lease=lease,
-                        number=len(self._steps) + 1,
-                        task=request.prompt,
-                        history=self._history(),
-                        feedback=feedback,
-                        model=request.model,
-                        error_codes=request.error_code_mapping,
-                        extraction_follows=request.data_extraction_schema is not None,
-                    ),
-                    task_queue=lease.host_queue,
-                    result_type=StepRecord,
-                    **HOST_OPTIONS,
-                )
+            record = await self._on_host(
+                lease,
+                TAKE_STEP,
+                StepInput(
+                    lease=lease,
+                    number=len(self._steps) + 1,
+                    task=request.prompt,
+                    history=self._history(),
+                    feedback=feedback,
+                    model=request.model,
+                    error_codes=request.error_code_mapping,
+                    extraction_follows=request.data_extraction_schema is not None,
+                ),
+                StepRecord,
             )
             if record is None:
                 continue  # canceled mid-step: the top of the loop finishes the run
@@ -184,63 +181,66 @@ class TaskRunWorkflow:
             if action["type"] == "terminate":
                 self._terminate(action)
                 return
-            if action["type"] == "complete":
-                verdict = await self._verify(lease, action)
-                if verdict is None:
-                    continue
-                if not verdict.verified:
-                    feedback = [
-                        f"Your claim that the task is complete was not verified: {verdict.reason} "
-                        "Keep working, or terminate if the task cannot be done."
-                    ]
-                    continue
-                output = action.get("output")
-                if request.data_extraction_schema is not None:
-                    extracted = await self._unless_canceled(
-                        workflow.start_activity(
-                            EXTRACT_OUTPUT,
-                            ExtractInput(
-                                lease=lease,
-                                task=request.prompt,
-                                schema=request.data_extraction_schema,
-                                model=request.model,
-                            ),
-                            task_queue=lease.host_queue,
-                            result_type=ExtractOutput,
-                            **HOST_OPTIONS,
-                        )
-                    )
-                    if extracted is None:
-                        continue
-                    self._state.usage += extracted.usage
-                    output = extracted.data
-                self._state.output = output
-                self._finish(RunStatus.completed)
-                return
-
-    async def _verify(self, lease: BrowserLease, action: dict[str, Any]) -> VerifyOutput | None:
-        request = self._request
-        verdict = await self._unless_canceled(
-            workflow.start_activity(
+            if action["type"] != "complete":
+                continue
+            verdict = await self._on_host(
+                lease,
                 VERIFY_COMPLETION,
                 VerifyInput(
                     lease=lease,
                     task=request.prompt,
                     output=action.get("output"),
                     summary=action.get("summary", ""),
-                    history=self._history()
-                    if request.include_action_history_in_verification
-                    else None,
+                    history=(
+                        self._history() if request.include_action_history_in_verification else None
+                    ),
                     model=request.model,
                 ),
+                VerifyOutput,
+            )
+            if verdict is None:
+                continue
+            self._state.usage += verdict.usage
+            if not verdict.verified:
+                feedback = [
+                    f"Your claim that the task is complete was not verified: {verdict.reason} "
+                    "Keep working, or terminate if the task cannot be done."
+                ]
+                continue
+            output = action.get("output")
+            if request.data_extraction_schema is not None:
+                extracted = await self._on_host(
+                    lease,
+                    EXTRACT_OUTPUT,
+                    ExtractInput(
+                        lease=lease,
+                        task=request.prompt,
+                        schema=request.data_extraction_schema,
+                        model=request.model,
+                    ),
+                    ExtractOutput,
+                )
+                if extracted is None:
+                    continue
+                self._state.usage += extracted.usage
+                output = extracted.data
+            self._state.output = output
+            self._finish(RunStatus.completed)
+            return
+
+    async def _on_host(
+        self, lease: BrowserLease, activity: str, arg: Any, result_type: type[T]
+    ) -> T | None:
+        """Run a browser activity on the run's host; None if the run is canceled meanwhile."""
+        return await self._unless_canceled(
+            workflow.start_activity(
+                activity,
+                arg,
                 task_queue=lease.host_queue,
-                result_type=VerifyOutput,
+                result_type=result_type,
                 **HOST_OPTIONS,
             )
         )
-        if verdict is not None:
-            self._state.usage += verdict.usage
-        return verdict
 
     async def _unless_canceled(self, handle: workflow.ActivityHandle[T]) -> T | None:
         """Await an activity, or cancel it and return None if the run is canceled meanwhile."""
