@@ -6,9 +6,11 @@ import asyncio
 import json
 import os
 import sys
+from pathlib import Path
 
+from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
-from tests.fixtures.sites_data import WATERING_CAN_PRICE
+from tests.fixtures.sites_data import TOP_STORY, WATERING_CAN_PRICE
 from wayfinder import Client
 from wayfinder.settings import Settings
 
@@ -79,3 +81,28 @@ async def test_run_rejects_bad_input_naming_the_field(settings: Settings) -> Non
     )
     assert code == 2
     assert "url: " in err and "max_steps: " in err
+
+
+async def test_run_alone_on_a_laptop(
+    settings: Settings, sites: SiteServer, fake_model: FakeAnthropicServer, tmp_path: Path
+) -> None:
+    """No TEMPORAL_ADDRESS: the command starts the embedded dev server and a worker itself,
+    and a later `wayfinder get` finds the run in the embedded server's database."""
+    env = _env(
+        settings,
+        WAYFINDER_HOME=str(tmp_path),
+        ANTHROPIC_API_KEY="test-key",
+        ANTHROPIC_BASE_URL=fake_model.url,
+    )
+    code, out, err = await _wayfinder(
+        "run", "Get the title of the top post", "--url", f"{sites.url}/news", env=env
+    )
+    assert code == 0, err
+    body = json.loads(out[out.index("{") :])
+    assert body["status"] == "completed" and body["output"] == TOP_STORY
+    assert (tmp_path / "temporal.db").exists()
+    assert not (tmp_path / "devserver.json").exists()  # the server stopped with the command
+
+    code, out, err = await _wayfinder("get", body["run_id"], env=env)
+    assert code == 0, err
+    assert json.loads(out)["output"] == TOP_STORY

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -170,3 +171,18 @@ async def test_downloads_are_kept_with_their_checksum(
     assert saved.filename == "invoice-42.pdf"
     assert saved.checksum == hashlib.sha256(invoice).hexdigest()
     assert Path(urlsplit(saved.url).path).read_bytes() == invoice
+
+
+async def test_get_run_answers_when_no_worker_does(client: Client, token: str) -> None:
+    """A run on a queue no worker polls stays queued, and get_run still says so."""
+    unserved = Client(client.temporal, task_queue=f"nobody-polls-{uuid.uuid4().hex[:8]}")
+    started = await unserved.run_task(f"{token} Get the title of the top post")
+    try:
+        run = await unserved.get_run(started.run_id)
+        assert run.status is RunStatus.queued
+        assert run.run_id == started.run_id
+    finally:
+        await client.temporal.get_workflow_handle(started.run_id).terminate("test over")
+    ended = await client.get_run(started.run_id)
+    assert ended.status is RunStatus.terminated
+    assert "terminated in Temporal" in (ended.failure_reason or "")

@@ -183,7 +183,8 @@ async def _dev(args: argparse.Namespace) -> int:
 
 def _validation_message(exc: ValidationError) -> str:
     return "; ".join(
-        f"{'.'.join(map(str, err['loc'])) or 'request'}: {err['msg']}" for err in exc.errors()
+        f"{'.'.join(map(str, err['loc'])) or 'request'}: {err['msg'].removeprefix('Value error, ')}"
+        for err in exc.errors()
     )
 
 

@@ -35,6 +35,10 @@ from wayfinder.worker import build_worker
 from wayfinder.workflows.task_run import TaskRunWorkflow
 
 RUN_ID_PREFIX = "tsk_"
+QUERY_TIMEOUT = timedelta(seconds=5)
+"""How long `get_run` waits for a worker to answer before it reports what Temporal knows."""
+FIRST_WORKFLOW_TASK_EVENTS = 2
+"""Started + first task scheduled: a run whose history is no longer has been picked up."""
 
 
 class RunNotFoundError(LookupError):
@@ -250,7 +254,14 @@ class Client:
         description = await self._describe(run_id, rpc)
         status = description.status
         if status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
-            return await handle.query(TaskRunWorkflow.get_run, **rpc)
+            try:
+                return await handle.query(
+                    TaskRunWorkflow.get_run, **{"rpc_timeout": QUERY_TIMEOUT, **rpc}
+                )
+            except RPCError:
+                # No worker answered (all stopped, or none has picked the run up yet): what
+                # Temporal itself knows still tells whether the run has started.
+                return self._open_run_from(description)
         if status in (
             WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED,
             WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW,
@@ -312,6 +323,17 @@ class Client:
             finished_at=description.close_time,
             failure_reason=reason,
             app_url=self._app_url(handle.id),
+        )
+
+    def _open_run_from(self, description: WorkflowExecutionDescription) -> TaskRunResponse:
+        started = bool(description.raw_description.pending_activities) or (
+            description.history_length > FIRST_WORKFLOW_TASK_EVENTS
+        )
+        return TaskRunResponse(
+            run_id=description.id,
+            status=RunStatus.running if started else RunStatus.queued,
+            created_at=description.start_time,
+            app_url=self._app_url(description.id),
         )
 
     def _app_url(self, run_id: str) -> str | None:
