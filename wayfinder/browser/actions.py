@@ -183,6 +183,9 @@ class ActionError(Exception):
 
 SETTLE_QUIET_S = 0.25
 """After acting, wait until the page has had no request in flight for this long..."""
+SETTLE_IDLE_S = 0.08
+"""...or only this long when the action started no request at all (typing, toggling): a click
+that fetches starts its request within milliseconds, so a silent page is done."""
 SETTLE_MAX_S = 3.0
 """...but never longer than this (long-polling, analytics beacons, streaming)."""
 _CHECKABLE_CLICK_MS = 2_000
@@ -284,11 +287,13 @@ class _Settler:
         self.page = page
         self.inflight: set[Request] = set()
         self.last_change = time.monotonic()
+        self.saw_traffic = False
 
     def _start(self, request: Request) -> None:
         if request.resource_type not in ("websocket", "eventsource"):
             self.inflight.add(request)
             self.last_change = time.monotonic()
+            self.saw_traffic = True
 
     def _end(self, request: Request) -> None:
         self.inflight.discard(request)
@@ -315,7 +320,8 @@ class _Settler:
         await _load_state(self.page, min(timeout_ms, 5_000))
         while time.monotonic() - start < SETTLE_MAX_S:
             quiet = time.monotonic() - self.last_change
-            if not self.inflight and quiet >= SETTLE_QUIET_S:
+            needed = SETTLE_QUIET_S if self.saw_traffic else SETTLE_IDLE_S
+            if not self.inflight and quiet >= needed:
                 return
             await asyncio.sleep(0.05)
 
