@@ -101,14 +101,16 @@ async def _follow(client: Client, run_id: str) -> TaskRunResponse:
 async def _run(args: argparse.Namespace) -> int:
     settings = get_settings()
     try:
-        request = TaskRunRequest(
-            prompt=args.prompt,
-            url=args.url,
-            max_steps=args.max_steps,
-            data_extraction_schema=args.schema,
-            model={"model_name": args.model} if args.model else None,
-            title=args.title,
-            timeout=args.timeout,
+        request = TaskRunRequest.model_validate(
+            {
+                "prompt": args.prompt,
+                "url": args.url,
+                "max_steps": args.max_steps,
+                "data_extraction_schema": args.schema,
+                "model": {"model_name": args.model} if args.model else None,
+                "title": args.title,
+                "timeout": args.timeout,
+            }
         )
     except ValidationError as exc:
         raise CliError(_validation_message(exc)) from None

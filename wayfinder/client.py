@@ -14,8 +14,11 @@ from typing import Any
 
 import temporalio.client
 from pydantic import BaseModel, ConfigDict, Field
-from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.client import WorkflowExecutionDescription, WorkflowFailureError
+from temporalio.client import (
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 from ulid import ULID
 
@@ -57,10 +60,10 @@ class RequestOptions(BaseModel):
 
 
 _CLOSED_STATUS = {
-    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED: RunStatus.terminated,
-    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED: RunStatus.canceled,
-    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TIMED_OUT: RunStatus.timed_out,
-    WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED: RunStatus.failed,
+    WorkflowExecutionStatus.TERMINATED: RunStatus.terminated,
+    WorkflowExecutionStatus.CANCELED: RunStatus.canceled,
+    WorkflowExecutionStatus.TIMED_OUT: RunStatus.timed_out,
+    WorkflowExecutionStatus.FAILED: RunStatus.failed,
 }
 
 
@@ -181,29 +184,31 @@ class Client:
         Every argument is validated before anything starts (`pydantic.ValidationError` names
         the field). When the wait times out, `TimeoutError` is raised and the run goes on.
         """
-        request = TaskRunRequest(
-            prompt=prompt,
-            url=url,
-            engine=engine,
-            wait_for_completion=wait_for_completion,
-            timeout=timeout,
-            max_steps=max_steps,
-            data_extraction_schema=data_extraction_schema,
-            proxy_location=proxy_location,
-            browser_session_id=browser_session_id,
-            publish_workflow=publish_workflow,
-            webhook_url=webhook_url,
-            error_code_mapping=error_code_mapping,
-            totp_identifier=totp_identifier,
-            totp_url=totp_url,
-            title=title,
-            model=model,
-            user_agent=user_agent,
-            extra_http_headers=extra_http_headers,
-            include_action_history_in_verification=include_action_history_in_verification,
-            max_screenshot_scrolls=max_screenshot_scrolls,
-            browser_address=browser_address,
-            run_with=run_with,
+        request = TaskRunRequest.model_validate(
+            dict(
+                prompt=prompt,
+                url=url,
+                engine=engine,
+                wait_for_completion=wait_for_completion,
+                timeout=timeout,
+                max_steps=max_steps,
+                data_extraction_schema=data_extraction_schema,
+                proxy_location=proxy_location,
+                browser_session_id=browser_session_id,
+                publish_workflow=publish_workflow,
+                webhook_url=webhook_url,
+                error_code_mapping=error_code_mapping,
+                totp_identifier=totp_identifier,
+                totp_url=totp_url,
+                title=title,
+                model=model,
+                user_agent=user_agent,
+                extra_http_headers=extra_http_headers,
+                include_action_history_in_verification=include_action_history_in_verification,
+                max_screenshot_scrolls=max_screenshot_scrolls,
+                browser_address=browser_address,
+                run_with=run_with,
+            )
         )
         return await self.start(request, request_options=request_options)
 
@@ -253,7 +258,7 @@ class Client:
         handle = self.temporal.get_workflow_handle_for(TaskRunWorkflow.run, run_id)
         description = await self._describe(run_id, rpc)
         status = description.status
-        if status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
+        if status == WorkflowExecutionStatus.RUNNING:
             try:
                 return await handle.query(
                     TaskRunWorkflow.get_run, **{"rpc_timeout": QUERY_TIMEOUT, **rpc}
@@ -263,8 +268,8 @@ class Client:
                 # Temporal itself knows still tells whether the run has started.
                 return self._open_run_from(description)
         if status in (
-            WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED,
-            WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW,
+            WorkflowExecutionStatus.COMPLETED,
+            WorkflowExecutionStatus.CONTINUED_AS_NEW,
         ):
             return await handle.result(**rpc)
         return await self._closed_outside_wayfinder(handle, description)
@@ -291,7 +296,7 @@ class Client:
         """
         rpc = _rpc_options(request_options)
         description = await self._describe(run_id, rpc)
-        if description.status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
+        if description.status != WorkflowExecutionStatus.RUNNING:
             return
         await self.temporal.get_workflow_handle(run_id).signal(TaskRunWorkflow.cancel, **rpc)
 
@@ -309,7 +314,11 @@ class Client:
         description: WorkflowExecutionDescription,
     ) -> TaskRunResponse:
         """A run ended by Temporal itself (terminated by an operator, failed on a bug)."""
-        status = _CLOSED_STATUS.get(description.status, RunStatus.failed)  # type: ignore[arg-type]
+        status = (
+            _CLOSED_STATUS.get(description.status, RunStatus.failed)
+            if description.status is not None
+            else RunStatus.failed
+        )
         reason = f"the workflow was {status.value.replace('_', ' ')} in Temporal"
         try:
             await handle.result()

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import PydanticPayloadConverter
@@ -44,8 +45,8 @@ class WayfinderPlugin(SimplePlugin):
         self.settings = settings or get_settings()
         self.runtime = ActivityRuntime.create(self.settings, new_host_queue())
         browser = BrowserActivities(self.runtime)
-        self._shared_activities = [browser.launch_browser]
-        self._host_activities = [
+        self._shared_activities: list[Callable[..., Any]] = [browser.launch_browser]
+        self._host_activities: list[Callable[..., Any]] = [
             StepActivities(self.runtime).take_step,
             VerifyActivities(self.runtime).verify_completion,
             ExtractActivities(self.runtime).extract_output,
@@ -84,9 +85,11 @@ class WayfinderPlugin(SimplePlugin):
         self._users += 1
         if self._host_task is not None:
             return
-        plugins = client.config().get("plugins", [])
-        extra = {} if self in plugins else {"plugins": [self]}
-        self._host_worker = Worker(client, task_queue=self.host_queue, **extra)
+        # Normally the client carries this plugin and configures the host worker through it.
+        on_client = self in client.config().get("plugins", [])
+        self._host_worker = Worker(
+            client, task_queue=self.host_queue, plugins=[] if on_client else [self]
+        )
         self._host_task = asyncio.create_task(self._host_worker.run())
 
     async def _release_host(self) -> None:

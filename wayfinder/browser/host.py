@@ -20,6 +20,7 @@ from playwright.async_api import (
     Download,
     Page,
     Playwright,
+    ViewportSize,
     async_playwright,
 )
 
@@ -38,7 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-default-apps",
 ]
 
-VIEWPORT = {"width": 1280, "height": 800}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 
 
 class BrowserGoneError(LookupError):

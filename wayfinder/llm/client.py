@@ -7,9 +7,10 @@ retry policy only sees errors worth retrying and never stacks a second backoff o
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import anthropic
+from anthropic.types import ToolParam
 from pydantic import BaseModel
 
 from wayfinder.models import TokenUsage
@@ -81,7 +82,7 @@ class ModelClient:
                 # The system prompt and tools are identical across the steps of a run: cache them.
                 system=[{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
                 messages=[{"role": "user", "content": user}],
-                tools=tools,
+                tools=cast(list[ToolParam], tools),
                 tool_choice={"type": "any", "disable_parallel_tool_use": True},
                 **extra,
             )
