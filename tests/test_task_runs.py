@@ -16,6 +16,7 @@ from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
 from tests.fixtures.sites_data import PRODUCTS, TOP_STORY, WATERING_CAN_PRICE
 from wayfinder import Client, RunStatus, TaskRunResponse, WayfinderPlugin
+from wayfinder.devserver import free_port
 
 PRODUCT_SCHEMA = {
     "type": "array",
@@ -238,3 +239,27 @@ async def test_bad_input_is_refused_before_any_workflow_starts(
     await asyncio.sleep(0.3)
     assert (await client.temporal.count_workflows()).count == before
     assert fake_model.requests(match=token) == []
+
+
+async def test_rejected_key_fails_the_run_at_once(
+    client: Client, sites: SiteServer, fake_model: FakeAnthropicServer, token: str
+) -> None:
+    """A 401 can never succeed on retry: one request, then a failure_reason that says why."""
+    fake_model.script(match=token, responses=[{"status": 401}])
+    result = await client.run_task(
+        f"{token} Get the title of the top post", url=f"{sites.url}/news", wait_for_completion=True
+    )
+    assert result.status is RunStatus.failed
+    assert "HTTP 401" in (result.failure_reason or "")
+    assert "take_step failed: model call rejected" in (result.failure_reason or "")
+    assert len(fake_model.requests(match=token)) == 1
+
+
+async def test_unreachable_start_url_fails_with_the_reason(client: Client) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
+    result = await client.run_task(
+        "Get the title of the top post", url=closed, wait_for_completion=True
+    )
+    assert result.status is RunStatus.failed
+    assert f"could not open {closed}" in (result.failure_reason or "")
+    assert "ERR_CONNECTION_REFUSED" in (result.failure_reason or "")
