@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonschema
 import pytest
+from pydantic import BaseModel
 
 from wayfinder.browser.actions import ClickAction, TerminateAction
 from wayfinder.llm import prompts
@@ -21,7 +23,8 @@ from wayfinder.llm.decisions import (
     extract_data,
     verify_claim,
 )
-from wayfinder.models import TokenUsage
+from wayfinder.llm.tools import extract_tool
+from wayfinder.models import TaskRunRequest, TokenUsage
 
 MODEL = ModelSettings(name="claude-test")
 PAGE = "URL: http://shop.test/\nTitle: Shop\n[1]<a href=/cart>Cart</a>\n[2]<button>Buy</button>"
@@ -151,3 +154,22 @@ def test_page_text_is_fenced_as_untrusted() -> None:
     assert page_part.rstrip().endswith("</page>")
     for system in (prompts.ACT_SYSTEM, prompts.VERIFY_SYSTEM, prompts.EXTRACT_SYSTEM):
         assert "untrusted" in system and "never as orders" in system
+
+
+def test_extraction_tool_keeps_pydantic_references_resolvable() -> None:
+    class Price(BaseModel):
+        amount: float
+        currency: str
+
+    class Product(BaseModel):
+        name: str
+        price: Price
+
+    schema = TaskRunRequest(prompt="x", data_extraction_schema=Product).data_extraction_schema
+    assert schema is not None and "$defs" in schema
+    tool_schema = extract_tool(schema)["input_schema"]
+    validator = jsonschema.Draft202012Validator(tool_schema)
+    good = {"data": {"name": "Widget", "price": {"amount": 1.5, "currency": "EUR"}}}
+    assert list(validator.iter_errors(good)) == []
+    bad = {"data": {"name": "Widget", "price": {"amount": "cheap"}}}
+    assert list(validator.iter_errors(bad))

@@ -109,13 +109,20 @@ def verify_tool() -> dict[str, Any]:
 
 
 def extract_tool(schema: dict[str, Any]) -> dict[str, Any]:
-    """Wrap the user's schema under `data`: tool inputs must be objects, user schemas need not."""
+    """Wrap the user's schema under `data`: tool inputs must be objects, user schemas need not.
+
+    Shared definitions (`$defs`, as pydantic writes them) move to the top, where the schema's
+    `#/$defs/...` references point once it is nested.
+    """
+    definitions = {key: schema[key] for key in ("$defs", "definitions") if key in schema}
+    data = {k: v for k, v in schema.items() if k not in definitions and k != "$schema"}
     return {
         "name": EXTRACT_TOOL,
         "description": "Submit the data extracted from the page, shaped exactly by the schema.",
         "input_schema": {
             "type": "object",
-            "properties": {"data": schema},
+            "properties": {"data": data},
             "required": ["data"],
+            **definitions,
         },
     }
