@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -263,3 +264,27 @@ async def test_unreachable_start_url_fails_with_the_reason(client: Client) -> No
     assert result.status is RunStatus.failed
     assert f"could not open {closed}" in (result.failure_reason or "")
     assert "ERR_CONNECTION_REFUSED" in (result.failure_reason or "")
+
+
+async def test_a_loop_is_pointed_out_to_the_model(
+    client: Client, sites: SiteServer, fake_model: FakeAnthropicServer, token: str
+) -> None:
+    slug = token.strip("[]").replace(" ", "-")
+    sites.add_page(
+        f"/stuck-{slug}",
+        "<!doctype html><title>Report</title><h1>Monthly report</h1>"
+        "<p>The report is being prepared.</p><button>Refresh</button>",
+    )
+    result = await client.run_task(
+        f'{token} Keep clicking "Refresh"', url=f"{sites.url}/stuck-{slug}", max_steps=4
+    )
+    final = await _wait_for(client, result.run_id, lambda run: run.status.is_final)
+    assert final.status is RunStatus.timed_out
+    act_requests = [
+        json.dumps(body["messages"])
+        for body in fake_model.requests(match=token)
+        if any(tool["name"] == "click" for tool in body["tools"])
+    ]
+    assert len(act_requests) == 4
+    warned = ["did not move on" in request for request in act_requests]
+    assert warned == [False, False, False, True]

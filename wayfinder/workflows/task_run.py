@@ -44,6 +44,9 @@ T = TypeVar("T")
 HISTORY_LINES = 40
 """Earlier steps shown to the model; older ones are counted, not listed."""
 
+LOOP_STEPS = 3
+"""The same action on the same page this many times in a row is a loop worth pointing out."""
+
 _NON_RETRYABLE = ["ModelConfigurationError", "InvalidAnswerError", "BrowserLost"]
 
 LAUNCH_OPTIONS: dict[str, Any] = {
@@ -176,7 +179,7 @@ class TaskRunWorkflow:
             if record is None:
                 continue  # canceled mid-step: the top of the loop finishes the run
             self._record(record)
-            feedback = []
+            feedback = self._loop_warning()
             action = record.action
             if action["type"] == "terminate":
                 self._terminate(action)
@@ -261,6 +264,24 @@ class TaskRunWorkflow:
         self._state.step_count = len(self._steps)
         self._state.usage += record.usage
         workflow.set_current_details(f"step {record.number}: {record.summary()}")
+
+    def _loop_warning(self) -> list[str]:
+        """Feedback when the last steps repeated one action on one page with nothing to show.
+
+        A model stuck on a control that does not respond burns the whole step budget; telling
+        it plainly is cheaper than any guess at what it should do instead.
+        """
+        recent = self._steps[-LOOP_STEPS:]
+        if len(recent) < LOOP_STEPS:
+            return []
+        first = recent[0]
+        if any(step.action != first.action or step.url != first.url for step in recent):
+            return []
+        return [
+            f"You have done the same thing ({first.action_type} {first.element or ''}) "
+            f"{LOOP_STEPS} times in a row on {first.url} and the page did not move on. Do "
+            "something different, or terminate if the task cannot be done."
+        ]
 
     def _history(self) -> list[str]:
         lines = [step.summary() for step in self._steps[-HISTORY_LINES:]]
