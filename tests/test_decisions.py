@@ -17,6 +17,7 @@ from wayfinder.llm import prompts
 from wayfinder.llm.client import ToolCall
 from wayfinder.llm.decisions import (
     MAX_REASKS,
+    Decision,
     InvalidAnswerError,
     ModelSettings,
     decide_action,
@@ -48,16 +49,22 @@ class ScriptedModel:
         )
 
 
-async def test_unknown_element_is_explained_and_reasked() -> None:
-    model = ScriptedModel(("click", {"element_id": "99"}), ("click", {"element_id": "2"}))
-    decision = await decide_action(
+async def _decide(model: ScriptedModel, **context: Any) -> Decision:
+    """Ask `model` for an action on PAGE, whose elements are [1] and [2]."""
+    return await decide_action(
         model,  # type: ignore[arg-type]
         MODEL,
         task="Buy it",
         page=PAGE,
         element_ids={"1", "2"},
         history=[],
+        **context,
     )
+
+
+async def test_unknown_element_is_explained_and_reasked() -> None:
+    model = ScriptedModel(("click", {"element_id": "99"}), ("click", {"element_id": "2"}))
+    decision = await _decide(model)
     assert decision.action == ClickAction(element_id="2")
     assert decision.reasks == 1
     assert decision.usage.model_calls == 2 and decision.usage.input_tokens == 200
@@ -71,14 +78,7 @@ async def test_every_kind_of_bad_answer_counts_and_the_reasks_are_bounded() -> N
         ("fly", {"to": "moon"}),  # no such tool
     )
     with pytest.raises(InvalidAnswerError, match="3 invalid answers"):
-        await decide_action(
-            model,  # type: ignore[arg-type]
-            MODEL,
-            task="Buy it",
-            page=PAGE,
-            element_ids={"1", "2"},
-            history=[],
-        )
+        await _decide(model)
     assert len(model.asked) == MAX_REASKS + 1
     last = model.asked[-1]["user"]
     assert "without calling a tool" in last and "element_id: Field required" in last
@@ -90,15 +90,7 @@ async def test_error_code_is_offered_only_with_a_mapping_and_checked() -> None:
         ("terminate", {"reason": "sold out", "error_code": "made_up"}),
         ("terminate", {"reason": "sold out", "error_code": "out_of_stock"}),
     )
-    decision = await decide_action(
-        model,  # type: ignore[arg-type]
-        MODEL,
-        task="Buy it",
-        page=PAGE,
-        element_ids={"1", "2"},
-        history=[],
-        error_codes=codes,
-    )
+    decision = await _decide(model, error_codes=codes)
     assert decision.action == TerminateAction(reason="sold out", error_code="out_of_stock")
     terminate = next(t for t in model.asked[0]["tools"] if t["name"] == "terminate")
     assert terminate["input_schema"]["properties"]["error_code"]["enum"] == ["out_of_stock"]

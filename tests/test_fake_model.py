@@ -15,6 +15,7 @@ from anthropic import AsyncAnthropic
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
+from tests.fixtures.sites_data import PRODUCT_SCHEMA
 
 MODEL = "claude-sonnet-4-6"
 
@@ -655,17 +656,7 @@ async def test_verification_of_a_question_needs_an_answer(client: AsyncAnthropic
 
 
 async def test_extract_top_3_products(client: AsyncAnthropic) -> None:
-    schema = {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "properties": {
-                "name": {"type": "string"},
-                "price": {"type": "string"},
-                "rating": {"type": "number"},
-            },
-        },
-    }
+    schema = PRODUCT_SCHEMA
     task = "Extract the name, price, and rating of the top 3 products"
     msg = await ask(client, prompt(task, PRODUCTS_PAGE), tools=extract_tools(schema))
     name, args = tool_call(msg)

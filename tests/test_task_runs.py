@@ -15,22 +15,9 @@ from pydantic import ValidationError
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
-from tests.fixtures.sites_data import PRODUCTS, TOP_STORY, WATERING_CAN_PRICE
+from tests.fixtures.sites_data import PRODUCT_SCHEMA, PRODUCTS, TOP_STORY, WATERING_CAN_PRICE
 from wayfinder import Client, RunStatus, TaskRunResponse, WayfinderPlugin
 from wayfinder.devserver import free_port
-
-PRODUCT_SCHEMA = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string"},
-            "price": {"type": "string"},
-            "rating": {"type": "number"},
-        },
-    },
-}
-
 
 WAIT_LIMIT = 60.0
 
