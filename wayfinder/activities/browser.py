@@ -16,16 +16,13 @@ from wayfinder.activities.contracts import (
     CloseBrowserOutput,
     LaunchBrowserInput,
 )
-from wayfinder.activities.runtime import ActivityRuntime
+from wayfinder.activities.runtime import ActivityGroup
 from wayfinder.models import FileInfo
 
 NAVIGATION_TIMEOUT_MS = 30_000
 
 
-class BrowserActivities:
-    def __init__(self, runtime: ActivityRuntime) -> None:
-        self._rt = runtime
-
+class BrowserActivities(ActivityGroup):
     @activity.defn(name=LAUNCH_BROWSER)
     async def launch_browser(self, request: LaunchBrowserInput) -> BrowserLease:
         """Open the run's context on this process and hand back this process's own queue."""

@@ -7,24 +7,19 @@ from temporalio import activity
 from wayfinder.activities.contracts import EXTRACT_OUTPUT, ExtractInput, ExtractOutput
 from wayfinder.activities.errors import as_activity_errors
 from wayfinder.activities.heartbeat import heartbeating
-from wayfinder.activities.runtime import ActivityRuntime
-from wayfinder.browser.snapshot import take_snapshot
+from wayfinder.activities.runtime import ActivityGroup
 from wayfinder.llm.decisions import extract_data
 
 EXTRACT_TOKEN_BUDGET = 16_000
 """Extraction reads more of the page than a step: the data may sit below the fold."""
 
 
-class ExtractActivities:
-    def __init__(self, runtime: ActivityRuntime) -> None:
-        self._rt = runtime
-
+class ExtractActivities(ActivityGroup):
     @activity.defn(name=EXTRACT_OUTPUT)
     async def extract_output(self, request: ExtractInput) -> ExtractOutput:
         with as_activity_errors():
             async with heartbeating():
-                run = self._rt.host.get(request.lease.run_id)
-                snapshot = await take_snapshot(run.page, token_budget=EXTRACT_TOKEN_BUDGET)
+                snapshot = await self._rt.snapshot(request.lease.run_id, EXTRACT_TOKEN_BUDGET)
                 extraction = await extract_data(
                     self._rt.model_client(),
                     self._rt.model_settings(request.model),

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from wayfinder.artifacts import ArtifactStore
 from wayfinder.browser.host import BrowserHost
+from wayfinder.browser.snapshot import PageSnapshot, take_snapshot
 from wayfinder.llm.client import ModelClient
 from wayfinder.llm.decisions import ModelSettings
 from wayfinder.models import ModelOverride
@@ -47,8 +48,19 @@ class ActivityRuntime:
             | ({"name": override.model_name} if override.model_name else {})
         )
 
+    async def snapshot(self, run_id: str, token_budget: int) -> PageSnapshot:
+        """A fresh description of the page the run is looking at."""
+        return await take_snapshot(self.host.get(run_id).page, token_budget=token_budget)
+
     async def aclose(self) -> None:
         await self.host.aclose()
         if self._model_client is not None:
             await self._model_client.aclose()
             self._model_client = None
+
+
+class ActivityGroup:
+    """A set of activities: bound methods sharing this process's runtime."""
+
+    def __init__(self, runtime: ActivityRuntime) -> None:
+        self._rt = runtime

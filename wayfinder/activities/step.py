@@ -11,7 +11,7 @@ from temporalio import activity
 from wayfinder.activities.contracts import TAKE_STEP, StepInput
 from wayfinder.activities.errors import as_activity_errors
 from wayfinder.activities.heartbeat import heartbeating
-from wayfinder.activities.runtime import ActivityRuntime
+from wayfinder.activities.runtime import ActivityGroup
 from wayfinder.browser.actions import ActionError, CompleteAction, TerminateAction, execute_action
 from wayfinder.browser.snapshot import take_snapshot
 from wayfinder.llm.decisions import decide_action
@@ -20,10 +20,7 @@ from wayfinder.models import StepRecord
 PAGE_TOKEN_BUDGET = 6000
 
 
-class StepActivities:
-    def __init__(self, runtime: ActivityRuntime) -> None:
-        self._rt = runtime
-
+class StepActivities(ActivityGroup):
     @activity.defn(name=TAKE_STEP)
     async def take_step(self, step: StepInput) -> StepRecord:
         """Run one step. An action that fails on the page is recorded, not raised: the model

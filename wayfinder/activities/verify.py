@@ -7,23 +7,18 @@ from temporalio import activity
 from wayfinder.activities.contracts import VERIFY_COMPLETION, VerifyInput, VerifyOutput
 from wayfinder.activities.errors import as_activity_errors
 from wayfinder.activities.heartbeat import heartbeating
-from wayfinder.activities.runtime import ActivityRuntime
-from wayfinder.browser.snapshot import take_snapshot
+from wayfinder.activities.runtime import ActivityGroup
 from wayfinder.llm.decisions import verify_claim
 
 VERIFY_TOKEN_BUDGET = 8000
 
 
-class VerifyActivities:
-    def __init__(self, runtime: ActivityRuntime) -> None:
-        self._rt = runtime
-
+class VerifyActivities(ActivityGroup):
     @activity.defn(name=VERIFY_COMPLETION)
     async def verify_completion(self, claim: VerifyInput) -> VerifyOutput:
         with as_activity_errors():
             async with heartbeating():
-                run = self._rt.host.get(claim.lease.run_id)
-                snapshot = await take_snapshot(run.page, token_budget=VERIFY_TOKEN_BUDGET)
+                snapshot = await self._rt.snapshot(claim.lease.run_id, VERIFY_TOKEN_BUDGET)
                 verdict = await verify_claim(
                     self._rt.model_client(),
                     self._rt.model_settings(claim.model),
