@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 from temporalio.service import RPCError
@@ -193,7 +194,8 @@ def _validation_message(exc: ValidationError) -> str:
 COMMANDS = {"run": _run, "get": _get, "cancel": _cancel, "worker": _worker, "dev": _dev}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run_command(argv: Sequence[str] | None = None) -> int:
+    """Run one command in this process and return its exit code."""
     args = _parser().parse_args(argv)
     try:
         return asyncio.run(COMMANDS[args.command](args))
@@ -204,5 +206,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def main() -> NoReturn:
+    """The console script: run the command, then leave without interpreter teardown.
+
+    The Temporal SDK's Rust threads can outlive the event loop and abort a finalizing
+    interpreter ("PyGILState_Release ... must be current", temporalio/sdk-python#300), turning a
+    command that did its work into exit code -6. Everything is done and flushed by now.
+    """
+    code = run_command()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

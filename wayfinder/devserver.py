@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import IO
 
 from pydantic import BaseModel
+from temporalio.service import ConnectConfig, RPCError, ServiceClient
 
 STARTUP_TIMEOUT = 30.0
 
@@ -132,13 +133,24 @@ class DevServer:
                     f"temporal dev server exited with {self._process.returncode}: "
                     f"{self._read_log()[-2000:]}"
                 )
-            with contextlib.suppress(OSError):
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                writer.close()
+            if await self._is_serving():
                 return
             await asyncio.sleep(0.1)
         await self.stop()
-        raise DevServerError(f"temporal dev server did not listen on {self.address} in time")
+        raise DevServerError(f"temporal dev server was not serving on {self.address} in time")
+
+    async def _is_serving(self) -> bool:
+        """Listening is not enough: the frontend answers "not healthy yet" for a while after."""
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        except OSError:
+            return False
+        writer.close()
+        try:
+            service = await ServiceClient.connect(ConnectConfig(target_host=self.address))
+            return await service.check_health()
+        except (RuntimeError, RPCError):
+            return False
 
     def _read_log(self) -> str:
         if self._log is None:
