@@ -8,14 +8,13 @@ worker process that launched the browser (the lease), because the live browser c
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
 
 with workflow.unsafe.imports_passed_through():
+    from wayfinder.activities import options
     from wayfinder.activities.contracts import (
         CLOSE_BROWSER,
         EXTRACT_OUTPUT,
@@ -46,33 +45,6 @@ HISTORY_LINES = 40
 
 LOOP_STEPS = 3
 """The same action on the same page this many times in a row is a loop worth pointing out."""
-
-_NON_RETRYABLE = ["ModelConfigurationError", "InvalidAnswerError", "BrowserLost"]
-
-LAUNCH_OPTIONS: dict[str, Any] = {
-    "start_to_close_timeout": timedelta(seconds=90),
-    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
-}
-"""Launch goes to the shared queue: any worker with a browser host can take the run."""
-
-HOST_OPTIONS: dict[str, Any] = {
-    # Pinned to one process: if it is gone, only schedule-to-start ends the wait.
-    "schedule_to_start_timeout": timedelta(seconds=60),
-    "start_to_close_timeout": timedelta(minutes=6),
-    "heartbeat_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(seconds=2),
-        maximum_attempts=3,
-        non_retryable_error_types=_NON_RETRYABLE,
-    ),
-}
-
-CLOSE_OPTIONS: dict[str, Any] = {
-    "schedule_to_start_timeout": timedelta(seconds=30),
-    "start_to_close_timeout": timedelta(seconds=60),
-    "retry_policy": RetryPolicy(maximum_attempts=3),
-}
-
 
 @workflow.defn(name="TaskRunWorkflow")
 class TaskRunWorkflow:
@@ -138,7 +110,7 @@ class TaskRunWorkflow:
             ),
             task_queue=workflow.info().task_queue,
             result_type=BrowserLease,
-            **LAUNCH_OPTIONS,
+            **options.LAUNCH.kwargs(),
         )
         try:
             return await asyncio.shield(handle)
@@ -241,7 +213,7 @@ class TaskRunWorkflow:
                 arg,
                 task_queue=lease.host_queue,
                 result_type=result_type,
-                **HOST_OPTIONS,
+                **options.HOST_STEP.kwargs(),
             )
         )
 
@@ -313,7 +285,7 @@ class TaskRunWorkflow:
                 ),
                 task_queue=lease.host_queue,
                 result_type=CloseBrowserOutput,
-                **CLOSE_OPTIONS,
+                **options.CLOSE.kwargs(),
             )
         except ActivityError as exc:
             # The run's outcome stands; its browser went with its host.

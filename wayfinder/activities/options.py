@@ -1,0 +1,83 @@
+"""Timeouts and retry policies of every Wayfinder activity, in one place.
+
+Safe to import from workflow code (only `temporalio.common` and the standard library). Each
+kind of activity gets one `ActivityOptions`; the workflow spreads `options.kwargs()` into
+`workflow.start_activity`.
+
+Why the host timeouts are short: a host activity is pinned to one worker process. When that
+process dies, nothing else can take the task, and only Temporal's timers notice. A step
+heartbeats every 2 s, so a missed heartbeat for `HOST_HEARTBEAT` means the host is gone; the
+retry then waits at most `HOST_SCHEDULE_TO_START` on the dead queue before the workflow
+recovers the run elsewhere. A live host never leaves a task waiting that long: it holds a slot
+for each run it has a browser for (see `WAYFINDER_MAX_CONCURRENT_RUNS`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from temporalio.common import RetryPolicy
+
+NON_RETRYABLE_ERRORS = ("ModelConfigurationError", "InvalidAnswerError", "BrowserLost")
+"""Error types a retry cannot fix; the workflow sees them at once."""
+
+HOST_HEARTBEAT = timedelta(seconds=6)
+HOST_SCHEDULE_TO_START = timedelta(seconds=4)
+
+
+@dataclass(frozen=True)
+class ActivityOptions:
+    """The options Wayfinder passes to `workflow.start_activity` for one kind of activity."""
+
+    start_to_close: timedelta
+    retry_policy: RetryPolicy
+    schedule_to_start: timedelta | None = None
+    heartbeat: timedelta | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        options: dict[str, Any] = {
+            "start_to_close_timeout": self.start_to_close,
+            "retry_policy": self.retry_policy,
+        }
+        if self.schedule_to_start is not None:
+            options["schedule_to_start_timeout"] = self.schedule_to_start
+        if self.heartbeat is not None:
+            options["heartbeat_timeout"] = self.heartbeat
+        return options
+
+
+LAUNCH = ActivityOptions(
+    # Any worker with a browser host can take a launch: it waits in the shared queue.
+    start_to_close=timedelta(seconds=90),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
+)
+
+RELAUNCH_ON_HOST = ActivityOptions(
+    # A relaunch on the host that lost its Chromium: if the host itself is gone too, the
+    # short schedule-to-start hands the run to the shared queue instead.
+    start_to_close=timedelta(seconds=90),
+    schedule_to_start=HOST_SCHEDULE_TO_START,
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2),
+)
+
+HOST_STEP = ActivityOptions(
+    # take_step, verify_completion, extract_output: a model call plus work on the page.
+    start_to_close=timedelta(minutes=6),
+    schedule_to_start=HOST_SCHEDULE_TO_START,
+    heartbeat=HOST_HEARTBEAT,
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=16),
+        maximum_attempts=3,
+        non_retryable_error_types=list(NON_RETRYABLE_ERRORS),
+    ),
+)
+
+CLOSE = ActivityOptions(
+    start_to_close=timedelta(seconds=60),
+    schedule_to_start=HOST_SCHEDULE_TO_START,
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2),
+)
