@@ -47,6 +47,9 @@ class WayfinderPlugin(SimplePlugin):
         browser = BrowserActivities(self.runtime)
         self._shared_activities: list[Callable[..., Any]] = [browser.launch_browser]
         self._host_activities: list[Callable[..., Any]] = [
+            # Launch is also on the host queue: a Chromium that crashed under a live worker
+            # is relaunched on that same worker.
+            browser.launch_browser,
             StepActivities(self.runtime).take_step,
             VerifyActivities(self.runtime).verify_completion,
             ExtractActivities(self.runtime).extract_output,

@@ -17,6 +17,8 @@ from wayfinder.activities.contracts import (
     LaunchBrowserInput,
 )
 from wayfinder.activities.runtime import ActivityGroup
+from wayfinder.browser.checkpoint import restore
+from wayfinder.browser.host import BrowserGoneError
 from wayfinder.models import FileInfo
 
 NAVIGATION_TIMEOUT_MS = 30_000
@@ -25,13 +27,28 @@ NAVIGATION_TIMEOUT_MS = 30_000
 class BrowserActivities(ActivityGroup):
     @activity.defn(name=LAUNCH_BROWSER)
     async def launch_browser(self, request: LaunchBrowserInput) -> BrowserLease:
-        """Open the run's context on this process and hand back this process's own queue."""
+        """Open the run's context on this process and hand back this process's own queue.
+
+        With a checkpoint, the context is rebuilt from it (a recovery); a run this host
+        already has a live context for keeps it (a retried launch).
+        """
+        checkpoint = request.checkpoint
         run = await self._rt.host.open(
             request.run_id,
             user_agent=request.user_agent,
             extra_http_headers=request.extra_http_headers,
+            storage_state=checkpoint.storage_state if checkpoint else None,
         )
-        if request.url:
+        if checkpoint is not None and checkpoint.tabs:
+            try:
+                run.page = await restore(run.context, run.page, checkpoint)
+            except PlaywrightError as exc:
+                raise ApplicationError(
+                    f"could not restore the browser at {checkpoint.url}: "
+                    f"{exc.message.splitlines()[0]}",
+                    type="NavigationError",
+                ) from exc
+        elif request.url:
             try:
                 await run.page.goto(
                     request.url, wait_until="domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS
@@ -49,23 +66,15 @@ class BrowserActivities(ActivityGroup):
     async def close_browser(self, request: CloseBrowserInput) -> CloseBrowserOutput:
         """Take the final screenshots, collect downloads and close the run's context.
 
-        Idempotent: closing a run this host no longer has returns an empty result.
+        Idempotent: closing a run this host no longer has returns an empty result. A browser
+        that died is closed without screenshots.
         """
         run_id = request.lease.run_id
         if run_id not in self._rt.host.run_ids:
             return CloseBrowserOutput()
         screenshots: list[str] = []
-        run = self._rt.host.get(run_id)
-        try:
-            for index in range(request.screenshot_scrolls + 1):
-                if index:
-                    await run.page.evaluate("window.scrollBy(0, window.innerHeight)")
-                    await run.page.wait_for_timeout(300)  # let lazily loaded content appear
-                image = await run.page.screenshot(type="png")
-                key = self._rt.artifacts.put(f"{run_id}/final-{index}.png", image)
-                screenshots.insert(0, self._rt.artifacts.url(key))
-        except PlaywrightError as exc:
-            activity.logger.warning("final screenshot of %s failed: %s", run_id, exc.message)
+        if request.final:
+            screenshots = await self._final_screenshots(run_id, request.screenshot_scrolls)
         closed = await self._rt.host.close(run_id)
         files = [
             FileInfo(
@@ -79,3 +88,21 @@ class BrowserActivities(ActivityGroup):
             for saved in (closed.downloads if closed else [])
         ]
         return CloseBrowserOutput(screenshot_urls=screenshots, downloaded_files=files)
+
+    async def _final_screenshots(self, run_id: str, scrolls: int) -> list[str]:
+        """The viewport, then `scrolls` more while scrolling down; most recent first."""
+        screenshots: list[str] = []
+        try:
+            run = self._rt.host.get(run_id)
+            for index in range(scrolls + 1):
+                if index:
+                    await run.page.evaluate("window.scrollBy(0, window.innerHeight)")
+                    await run.page.wait_for_timeout(300)  # let lazily loaded content appear
+                image = await run.page.screenshot(type="png")
+                key = self._rt.artifacts.put(f"{run_id}/final-{index}.png", image)
+                screenshots.insert(0, self._rt.artifacts.url(key))
+        except BrowserGoneError as exc:
+            activity.logger.warning("no final screenshot of %s: %s", run_id, exc)
+        except PlaywrightError as exc:
+            activity.logger.warning("final screenshot of %s failed: %s", run_id, exc.message)
+        return screenshots

@@ -9,10 +9,12 @@ runs from each other.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 from playwright.async_api import (
     Browser,
@@ -23,6 +25,7 @@ from playwright.async_api import (
     ViewportSize,
     async_playwright,
 )
+from playwright.async_api import Error as PlaywrightError
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +69,21 @@ class BrowserRun:
     downloads: list[SavedDownload] = field(default_factory=list)
     _pending: set[asyncio.Task[None]] = field(default_factory=set)
 
-    def watch_downloads(self, page: Page) -> None:
+    crashed: bool = False
+
+    @property
+    def alive(self) -> bool:
+        browser = self.context.browser
+        return not self.crashed and browser is not None and browser.is_connected()
+
+    def watch(self, page: Page) -> None:
+        """Keep the tab's downloads, and notice if its renderer crashes."""
         page.on("download", self._on_download)
+        page.on("crash", self._on_crash)
+
+    def _on_crash(self, page: Page) -> None:
+        log.warning("a tab of run %s crashed at %s", self.run_id, page.url)
+        self.crashed = True
 
     def _on_download(self, download: Download) -> None:
         task = asyncio.create_task(self._save(download))
@@ -138,31 +154,44 @@ class BrowserHost:
         *,
         user_agent: str | None = None,
         extra_http_headers: dict[str, str] | None = None,
+        storage_state: dict[str, Any] | None = None,
     ) -> BrowserRun:
-        """The run's browser, opening a fresh context if it has none here (idempotent)."""
+        """The run's browser, opening a fresh context if it has none here (idempotent).
+
+        A run whose browser is gone (Chromium crashed, a tab crashed) gets a fresh context, in
+        a relaunched Chromium if need be; `storage_state` (cookies, localStorage) seeds it.
+        """
         existing = self._runs.get(run_id)
         if existing is not None:
-            return existing
+            if existing.alive:
+                return existing
+            await self._discard(run_id)
         browser = await self._ensure_browser()
         context = await browser.new_context(
             viewport=VIEWPORT,
             user_agent=user_agent,
             extra_http_headers=extra_http_headers,
             accept_downloads=True,
+            storage_state=cast(Any, storage_state),
         )
         page = await context.new_page()
         run = BrowserRun(
             run_id=run_id, context=context, page=page, download_dir=self._download_root / run_id
         )
-        run.watch_downloads(page)
-        context.on("page", run.watch_downloads)
+        run.watch(page)
+        context.on("page", run.watch)
         self._runs[run_id] = run
         return run
 
     def get(self, run_id: str) -> BrowserRun:
         run = self._runs.get(run_id)
-        if run is None or not run.context.browser or not run.context.browser.is_connected():
+        if run is None:
             raise BrowserGoneError(f"no live browser for run {run_id} on this worker")
+        if not run.alive:
+            raise BrowserGoneError(
+                f"the browser of run {run_id} crashed" if run.crashed
+                else f"Chromium of run {run_id} is gone from this worker"
+            )
         if run.page.is_closed():
             open_pages = run.context.pages
             if not open_pages:
@@ -175,8 +204,18 @@ class BrowserHost:
         run = self._runs.pop(run_id, None)
         if run is not None:
             await run.settle_downloads()
-            await run.context.close()
+            # A context whose Chromium died is closed already; there is nothing left to do.
+            with contextlib.suppress(PlaywrightError):
+                await run.context.close()
         return run
+
+    async def _discard(self, run_id: str) -> None:
+        """Forget a run whose browser died; close what is left of its context."""
+        run = self._runs.pop(run_id, None)
+        if run is None:
+            return
+        with contextlib.suppress(PlaywrightError):
+            await run.context.close()
 
     async def aclose(self) -> None:
         """Close every run's context and Chromium itself."""
