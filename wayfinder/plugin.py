@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -21,6 +22,7 @@ from temporalio.worker import Worker, WorkerConfig
 
 from wayfinder.activities.browser import BrowserActivities
 from wayfinder.activities.extract import ExtractActivities
+from wayfinder.activities.heartbeat import HEARTBEAT_INTERVAL
 from wayfinder.activities.runtime import ActivityRuntime
 from wayfinder.activities.step import StepActivities
 from wayfinder.activities.verify import VerifyActivities
@@ -68,6 +70,10 @@ class WayfinderPlugin(SimplePlugin):
         if is_host_queue(config.get("task_queue", "")):
             config["activities"] = [*config.get("activities", []), *self._host_activities]
             config["max_concurrent_activities"] = self.settings.max_concurrent_runs
+            # Send heartbeats as often as activities beat, not at 80% of the timeout: the
+            # host heartbeat timeout is a few seconds (it is how a dead host is noticed), and
+            # the default throttling would leave a live one almost no margin.
+            config["max_heartbeat_throttle_interval"] = timedelta(seconds=HEARTBEAT_INTERVAL)
         else:
             config["activities"] = [*config.get("activities", []), *self._shared_activities]
             config["workflows"] = [*config.get("workflows", []), TaskRunWorkflow]

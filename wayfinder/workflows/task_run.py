@@ -71,8 +71,8 @@ class TaskRunWorkflow:
         self._checkpoint: Checkpoint | None = None
         """The browser's state after the last recorded step: what a recovery rebuilds."""
         self._recovered_from: str | None = None
-        self._downloads: list[FileInfo] = []
-        """Files kept from browsers a recovery discarded."""
+        self._discarded: list[workflow.ActivityHandle[CloseBrowserOutput]] = []
+        """Closing of browsers a recovery gave up on: awaited before the run ends."""
         self._state = TaskRunResponse(
             run_id=workflow.info().workflow_id,
             status=RunStatus.queued,
@@ -288,8 +288,8 @@ class TaskRunWorkflow:
         workflow.logger.warning("run %s lost its browser: %s", self._state.run_id, reason)
         if lost is not None:
             # If the old host is still alive (a crash, a stall), its context goes; if it is
-            # dead, this gives up after a few seconds.
-            await self._close(lost, final=False)
+            # dead, this gives up after a few seconds. Either way the run does not wait for it.
+            self._discarded.append(self._start_close(lost, final=False))
         self._lease = await self._launch(
             self._checkpoint, on_host=lost.host_queue if lost and loss is Loss.browser else None
         )
@@ -366,24 +366,33 @@ class TaskRunWorkflow:
     def _finish(self, status: RunStatus, reason: str | None = None) -> None:
         self._outcome = (status, reason)
 
-    async def _close(self, lease: BrowserLease, *, final: bool = True) -> None:
-        try:
-            closed = await workflow.execute_activity(
-                CLOSE_BROWSER,
-                CloseBrowserInput(
-                    lease=lease,
-                    screenshot_scrolls=self._request.max_screenshot_scrolls or 0,
-                    final=final,
-                ),
-                task_queue=lease.host_queue,
-                result_type=CloseBrowserOutput,
-                **options.CLOSE.kwargs(),
-            )
-        except ActivityError as exc:
-            # The run's outcome stands; its browser went with its host.
-            workflow.logger.warning("closing the browser failed: %s", failure_reason(exc))
-            return
-        self._downloads += closed.downloaded_files
-        if final:
-            self._state.screenshot_urls = closed.screenshot_urls or None
-            self._state.downloaded_files = self._downloads or None
+    def _start_close(
+        self, lease: BrowserLease, *, final: bool
+    ) -> workflow.ActivityHandle[CloseBrowserOutput]:
+        return workflow.start_activity(
+            CLOSE_BROWSER,
+            CloseBrowserInput(
+                lease=lease,
+                screenshot_scrolls=self._request.max_screenshot_scrolls or 0,
+                final=final,
+            ),
+            task_queue=lease.host_queue,
+            result_type=CloseBrowserOutput,
+            **options.CLOSE.kwargs(),
+        )
+
+    async def _close(self, lease: BrowserLease) -> None:
+        """Close the run's browser, and wait for the ones recoveries discarded."""
+        downloads: list[FileInfo] = []
+        for handle in [*self._discarded, self._start_close(lease, final=True)]:
+            try:
+                closed = await handle
+            except ActivityError as exc:
+                # The run's outcome stands; that browser went with its host.
+                workflow.logger.warning("closing a browser failed: %s", failure_reason(exc))
+                continue
+            downloads += closed.downloaded_files
+            if closed.screenshot_urls:
+                self._state.screenshot_urls = closed.screenshot_urls
+        self._discarded = []
+        self._state.downloaded_files = downloads or None
