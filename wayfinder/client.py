@@ -28,13 +28,13 @@ from wayfinder.models import (
     RunEngine,
     RunStatus,
     StepRecord,
-    TaskRunInput,
     TaskRunRequest,
     TaskRunResponse,
 )
 from wayfinder.plugin import WayfinderPlugin
 from wayfinder.settings import Settings, get_settings
 from wayfinder.worker import build_worker
+from wayfinder.workflows.inputs import TaskRunInput
 from wayfinder.workflows.task_run import TaskRunWorkflow
 
 RUN_ID_PREFIX = "tsk_"

@@ -73,8 +73,10 @@ class DevServer:
         ui_port: int | None = None,
         headless: bool = True,
         state_file: Path | None = None,
+        dynamic_config: dict[str, str] | None = None,
     ) -> None:
         self.port = port or free_port()
+        self.dynamic_config = dynamic_config or {}
         self.ui_port = None if headless else (ui_port or free_port())
         self.db_file = db_file
         self.state_file = state_file
@@ -109,6 +111,8 @@ class DevServer:
             args.append("--headless")
         else:
             args += ["--ui-port", str(self.ui_port)]
+        for key, value in self.dynamic_config.items():
+            args += ["--dynamic-config-value", f"{key}={value}"]
         if self.db_file is not None:
             self.db_file.parent.mkdir(parents=True, exist_ok=True)
             args += ["--db-filename", str(self.db_file)]

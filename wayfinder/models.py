@@ -304,11 +304,3 @@ class TaskRunResponse(BaseModel):
     recoveries: int = 0
     """Times the run lost its browser (a worker or Chromium died) and carried on in a new one
     rebuilt from its last checkpoint. Each has an entry of type `recover` in the step log."""
-
-
-class TaskRunInput(BaseModel):
-    """The input of `TaskRunWorkflow`, for teams that start it as a child workflow."""
-
-    request: TaskRunRequest
-    created_at: datetime
-    app_url: str | None = None
