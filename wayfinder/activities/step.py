@@ -28,7 +28,7 @@ class StepActivities(ActivityGroup):
         started = time.monotonic()
         run_id = step.lease.run_id
         prefix = f"{run_id}/step-{step.number:03d}"
-        with as_activity_errors():
+        with as_activity_errors(self._rt.settings.model_retry_window):
             async with heartbeating():
                 run = self._rt.host.get(run_id)
                 snapshot = await take_snapshot(run.page, token_budget=PAGE_TOKEN_BUDGET)
