@@ -219,6 +219,17 @@ async def test_retry_after_is_honoured_then_the_run_goes_on(
     assert 3.0 <= asked[1] - asked[0] <= 4.0
 
 
+async def test_a_retry_after_past_the_window_fails_the_run_at_once(
+    short_window: Client, sites: SiteServer, fake_model: FakeAnthropicServer, token: str
+) -> None:
+    fake_model.script(token, [{"status": 429, "retry_after": 30}])
+    run = await _run(short_window, sites, token)
+    assert run.status is RunStatus.failed
+    assert "HTTP 429: Number of request tokens has exceeded" in (run.failure_reason or "")
+    assert "1 attempt, asked to wait 30 s more" in (run.failure_reason or "")
+    assert len(fake_model.requests(token)) == 1
+
+
 @pytest.mark.parametrize(
     ("step", "kind", "words"),
     [

@@ -45,8 +45,10 @@ def _unavailable(exc: ModelUnavailableError, window: float) -> ApplicationError:
     waited = (datetime.now(UTC) - info.scheduled_time).total_seconds()
     kind = type(exc).__name__
     if waited + _next_delay(info, exc.retry_after) >= window:
+        attempts = f"{info.attempt} attempt{'s' if info.attempt > 1 else ''}"
+        asked = "" if exc.retry_after is None else f", asked to wait {exc.retry_after:g} s more"
         return ApplicationError(
-            f"{exc} (still failing after {waited:.0f} s and {info.attempt} attempts; "
+            f"{exc} (still failing after {waited:.0f} s and {attempts}{asked}; "
             f"WAYFINDER_MODEL_RETRY_WINDOW is {window:g} s)",
             type=kind,
             non_retryable=True,

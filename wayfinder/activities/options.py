@@ -32,12 +32,13 @@ NON_RETRYABLE_ERRORS = (
 """Error types a retry cannot fix; the workflow sees them at once. The model ones are the
 classes of `wayfinder.llm.client` (named, not imported: this module is workflow code)."""
 
-MODEL_RETRY_ATTEMPTS = 10
-"""Attempts of a host step. Model unavailability is bounded by time instead (the activity
-stops retrying after `WAYFINDER_MODEL_RETRY_WINDOW`); at this policy's backoff (1, 2, 4, then
-8 s) ten attempts of an endpoint that fails at once span about 55 s, so the default window of
-60 s, not this count, is what ends them. A longer window holds for endpoints that time out or
-send `retry-after`; for one that fails at once, this count ends it first."""
+HOST_STEP_ATTEMPTS = 10
+"""Attempts of a host step, whatever fails. A model that is unavailable is bounded by time as
+well: the activity stops retrying it after `WAYFINDER_MODEL_RETRY_WINDOW` (see `errors.py`). At
+this policy's backoff (1, 2, 4, then 8 s) ten attempts against an endpoint that fails at once
+span about 55 s, so they last as long as the default window of 60 s. A longer window holds for
+endpoints that time out or send `retry-after`; for one that fails at once, this count ends the
+retries first."""
 
 HOST_HEARTBEAT = timedelta(seconds=6)
 HOST_SCHEDULE_TO_START = timedelta(seconds=4)
@@ -87,7 +88,7 @@ HOST_STEP = ActivityOptions(
         initial_interval=timedelta(seconds=1),
         backoff_coefficient=2.0,
         maximum_interval=timedelta(seconds=8),
-        maximum_attempts=MODEL_RETRY_ATTEMPTS,
+        maximum_attempts=HOST_STEP_ATTEMPTS,
         non_retryable_error_types=list(NON_RETRYABLE_ERRORS),
     ),
 )
