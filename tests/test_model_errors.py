@@ -185,7 +185,7 @@ async def test_an_endpoint_failing_forever_fails_the_run_within_the_window(
     # Backoff 1, 2, 4 s: attempts start at about 0, 1, 3 and 7 s; the next would start after
     # the window, so the fourth failure is final and the run ends with it.
     assert len(asked) == 4
-    assert WINDOW - 8 <= -asked[0] <= WINDOW
+    assert WINDOW - 8 <= -asked[0] <= WINDOW + 1
     assert -asked[-1] < 1.5
     assert (await _failure_types(short_window, run.run_id)) == [("ModelUnavailableError", True)]
 
@@ -205,7 +205,8 @@ async def test_a_hanging_endpoint_is_cut_by_the_call_timeout(
     # the 20 s the endpoint hangs.
     assert len(asked) == 3
     assert -asked[0] <= WINDOW
-    assert [round(b - a) for a, b in itertools.pairwise(asked)] == [3, 4]
+    for (earlier, later), backoff in zip(itertools.pairwise(asked), (1, 2), strict=True):
+        assert CALL_TIMEOUT + backoff <= later - earlier < CALL_TIMEOUT + backoff + 2
 
 
 async def test_retry_after_is_honoured_then_the_run_goes_on(
@@ -216,7 +217,7 @@ async def test_retry_after_is_honoured_then_the_run_goes_on(
     assert run.status is RunStatus.completed, run.failure_reason
     assert run.output == TOP_STORY
     # The policy alone would retry after 1 s; the endpoint asked for 3.
-    assert 3.0 <= asked[1] - asked[0] <= 4.0
+    assert 3.0 <= asked[1] - asked[0] <= 4.5
 
 
 async def test_a_retry_after_past_the_window_fails_the_run_at_once(
