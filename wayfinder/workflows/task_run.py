@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         TaskRunInput,
         TaskRunResponse,
     )
+    from wayfinder.workflows import outcome
     from wayfinder.workflows.failures import Loss, browser_loss, failure_reason, loss_description
 
 T = TypeVar("T")
@@ -101,6 +102,7 @@ class TaskRunWorkflow:
         try:
             self._lease = await self._launch()
             self._state.status = RunStatus.running
+            outcome.publish_status(RunStatus.running)
             await self._loop()
         except asyncio.CancelledError:
             self._finish(RunStatus.canceled, "the run was canceled")
@@ -115,7 +117,7 @@ class TaskRunWorkflow:
         # sees a final status can rely on everything being done.
         self._state.status, self._state.failure_reason = self._outcome
         self._state.finished_at = workflow.now()
-        return self._state
+        return outcome.end_run(self._state)
 
     async def _launch(
         self, checkpoint: Checkpoint | None = None, on_host: str | None = None
