@@ -27,6 +27,8 @@ from typing import IO
 from pydantic import BaseModel
 from temporalio.service import ConnectConfig, RPCError, ServiceClient
 
+from wayfinder.search_attributes import DEV_SERVER_FLAGS
+
 STARTUP_TIMEOUT = 30.0
 
 
@@ -106,6 +108,7 @@ class DevServer:
             str(self.port),
             "--log-level",
             "error",
+            *DEV_SERVER_FLAGS,
         ]
         if self.ui_port is None:
             args.append("--headless")

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         VerifyOutput,
     )
     from wayfinder.models import FileInfo, RunStatus, StepRecord, TaskRunResponse
+    from wayfinder.workflows import outcome
     from wayfinder.workflows.failures import Loss, browser_loss, failure_reason, loss_description
     from wayfinder.workflows.inputs import RunProgress, TaskRunInput
 
@@ -117,6 +118,7 @@ class TaskRunWorkflow:
             if self._lease is None:
                 self._lease = await self._launch()
             self._state.status = RunStatus.running
+            outcome.publish_status(RunStatus.running)
             await self._loop()
         except asyncio.CancelledError:
             self._finish(RunStatus.canceled, "the run was canceled")
@@ -131,7 +133,7 @@ class TaskRunWorkflow:
         # sees a final status can rely on everything being done.
         self._state.status, self._state.failure_reason = self._outcome
         self._state.finished_at = workflow.now()
-        return self._state
+        return outcome.end_run(self._state)
 
     async def _launch(
         self, checkpoint: Checkpoint | None = None, on_host: str | None = None
