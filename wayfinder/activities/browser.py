@@ -15,8 +15,10 @@ from wayfinder.activities.contracts import (
     CloseBrowserInput,
     CloseBrowserOutput,
     LaunchBrowserInput,
+    is_launch_queue,
 )
 from wayfinder.activities.runtime import ActivityGroup
+from wayfinder.browser.host import BrowserUnreachableError
 from wayfinder.models import FileInfo
 
 NAVIGATION_TIMEOUT_MS = 30_000
@@ -25,24 +27,44 @@ NAVIGATION_TIMEOUT_MS = 30_000
 class BrowserActivities(ActivityGroup):
     @activity.defn(name=LAUNCH_BROWSER)
     async def launch_browser(self, request: LaunchBrowserInput) -> BrowserLease:
-        """Open the run's context on this process and hand back this process's own queue."""
-        run = await self._rt.host.open(
-            request.run_id,
-            user_agent=request.user_agent,
-            extra_http_headers=request.extra_http_headers,
-        )
-        if request.url:
+        """Open the run's context on this process and hand back this process's own queue.
+
+        On the launch queue the launch holds room reserved for its context (see
+        `wayfinder.worker`); a launch that fails closes the context again, so that it does not
+        keep that room while the retry goes wherever there is some.
+        """
+        host = self._rt.host
+        reserved = is_launch_queue(activity.info().task_queue)
+        launched = False
+        try:
             try:
-                await run.page.goto(
-                    request.url, wait_until="domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS
+                run = await host.open(
+                    request.run_id,
+                    browser_address=request.browser_address,
+                    reserved=reserved,
+                    user_agent=request.user_agent,
+                    extra_http_headers=request.extra_http_headers,
                 )
-            except PlaywrightError as exc:
-                # Retried by the policy (a site can be briefly down); the last message is what
-                # the user reads as failure_reason.
-                raise ApplicationError(
-                    f"could not open {request.url}: {exc.message.splitlines()[0]}",
-                    type="NavigationError",
-                ) from exc
+            except BrowserUnreachableError as exc:
+                raise ApplicationError(str(exc), type="BrowserUnreachable") from exc
+            if request.url:
+                try:
+                    await run.page.goto(
+                        request.url, wait_until="domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS
+                    )
+                except PlaywrightError as exc:
+                    # Retried by the policy (a site can be briefly down); the last message is
+                    # what the user reads as failure_reason.
+                    raise ApplicationError(
+                        f"could not open {request.url}: {exc.message.splitlines()[0]}",
+                        type="NavigationError",
+                    ) from exc
+            launched = True
+        finally:
+            if not launched:
+                await host.close(request.run_id)
+            if reserved:
+                host.launch_done(request.run_id)
         return BrowserLease(run_id=request.run_id, host_queue=self._rt.host_queue)
 
     @activity.defn(name=CLOSE_BROWSER)

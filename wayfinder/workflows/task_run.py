@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         StepInput,
         VerifyInput,
         VerifyOutput,
+        launch_queue,
     )
     from wayfinder.models import (
         RunStatus,
@@ -105,10 +106,11 @@ class TaskRunWorkflow:
             LaunchBrowserInput(
                 run_id=self._state.run_id,
                 url=request.url,
+                browser_address=request.browser_address,
                 user_agent=request.user_agent,
                 extra_http_headers=request.extra_http_headers,
             ),
-            task_queue=workflow.info().task_queue,
+            task_queue=launch_queue(workflow.info().task_queue),
             result_type=BrowserLease,
             **options.LAUNCH.kwargs(),
         )
