@@ -167,6 +167,11 @@ class BrowserHost:
         return list(self._runs)
 
     @property
+    def remote_addresses(self) -> list[str]:
+        """The `browser_address`es this host holds a CDP connection to."""
+        return [address for address, browser in self._remote.items() if browser.is_connected()]
+
+    @property
     def live(self) -> int:
         """Contexts open now (one per run)."""
         return len(self._runs)
