@@ -153,7 +153,7 @@ async def main(count: int, model_delay: float) -> None:
                 sequential = await run_batch(client, sites.url, count, at_once=False)
                 with PeakSampler(exclude) as sampler:
                     concurrent = await run_batch(client, sites.url, count, at_once=True)
-                peak_contexts = plugin.runtime.host.peak_live
+                peak_contexts = plugin.runtime.host.limit.peak
     peak = sampler.peak
     print(f"{count} runs, model delay {model_delay:.1f} s per call, {os.cpu_count()} CPUs")
     print(f"  one at a time   {sequential:7.1f} s   {count / sequential * 60:6.1f} runs/min")

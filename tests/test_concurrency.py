@@ -100,8 +100,8 @@ async def test_ten_runs_at_once_each_in_its_own_context(
                 for name in names
             ],
         )
-        assert host.peak_live == 10, "the ten runs did not all have a browser at the same time"
-        assert host.live == 0
+        assert host.limit.peak == 10, "the ten runs did not all have a browser at the same time"
+        assert host.limit.live == 0
     for name, run in zip(names, runs, strict=True):
         assert run.status is RunStatus.completed, run.failure_reason
         # Each run sees its own cookie and nobody else's.
@@ -116,8 +116,8 @@ async def test_runs_beyond_the_limit_wait_for_a_free_context(
         runs = await _run_all(
             client, [(f"{token} Get the title of the top post", f"{sites.url}/news")] * 4
         )
-        assert host.peak_live == 2
-        assert host.live == 0
+        assert host.limit.peak == 2
+        assert host.limit.live == 0
     assert [run.status for run in runs] == [RunStatus.completed] * 4, [
         run.failure_reason for run in runs
     ]
@@ -146,8 +146,8 @@ async def test_a_launch_waits_in_the_queue_for_a_worker_with_room(
             spare_host,
         ):
             results = [await _wait_final(full, run.run_id) for run in (first, second)]
-            assert spare_host.peak_live == 1
-        assert full_host.peak_live == 1
+            assert spare_host.limit.peak == 1
+        assert full_host.limit.peak == 1
     assert [run.status for run in results] == [RunStatus.completed] * 2, [
         run.failure_reason for run in results
     ]

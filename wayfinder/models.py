@@ -325,6 +325,9 @@ class TaskRunResponse(BaseModel):
     title: str | None = None
     usage: TokenUsage = Field(default_factory=TokenUsage)
     """Model tokens spent by the whole run (verification and extraction included)."""
+    recoveries: int = 0
+    """Times the run lost its browser (a worker or Chromium died) and carried on in a new one
+    rebuilt from its last checkpoint. Each has an entry of type `recover` in the step log."""
 
 
 class TaskRunInput(BaseModel):

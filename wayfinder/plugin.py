@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -24,6 +25,7 @@ from temporalio.worker import Worker, WorkerConfig
 from wayfinder.activities.browser import BrowserActivities
 from wayfinder.activities.contracts import is_launch_queue, launch_queue
 from wayfinder.activities.extract import ExtractActivities
+from wayfinder.activities.heartbeat import HEARTBEAT_INTERVAL
 from wayfinder.activities.runtime import ActivityRuntime
 from wayfinder.activities.step import StepActivities
 from wayfinder.activities.verify import VerifyActivities
@@ -71,6 +73,9 @@ class WayfinderPlugin(SimplePlugin):
         browser = BrowserActivities(self.runtime)
         self._launch_activities: list[Callable[..., Any]] = [browser.launch_browser]
         self._host_activities: list[Callable[..., Any]] = [
+            # Launch is also on the host queue: a Chromium that crashed under a live worker
+            # is relaunched on that same worker.
+            browser.launch_browser,
             StepActivities(self.runtime).take_step,
             VerifyActivities(self.runtime).verify_completion,
             ExtractActivities(self.runtime).extract_output,
@@ -92,8 +97,12 @@ class WayfinderPlugin(SimplePlugin):
             config["max_concurrent_activities"] = host_activity_slots(
                 self.settings.max_concurrent_runs
             )
+            # Send heartbeats as often as activities beat, not at 80% of the timeout: the
+            # host heartbeat timeout is a few seconds (it is how a dead host is noticed), and
+            # the default throttling would leave a live one almost no margin.
+            config["max_heartbeat_throttle_interval"] = timedelta(seconds=HEARTBEAT_INTERVAL)
         elif is_launch_queue(task_queue):
-            supplier = LaunchSlotSupplier(self.runtime.host)
+            supplier = LaunchSlotSupplier(self.runtime.host.limit)
             self._slot_suppliers[task_queue] = supplier
             config["activities"] = [*config.get("activities", []), *self._launch_activities]
             config["tuner"] = launch_tuner(supplier)

@@ -35,7 +35,7 @@ from temporalio.worker import (
     WorkerTuner,
 )
 
-from wayfinder.browser.host import BrowserHost
+from wayfinder.browser.limit import ContextLimit
 
 HOST_QUEUE_PREFIX = "wayfinder-host-"
 
@@ -71,15 +71,15 @@ class LaunchSlotSupplier(CustomSlotSupplier):
     own threads, so releases are handed back to the loop, where the host's counts live.
     """
 
-    def __init__(self, host: BrowserHost) -> None:
-        self._host = host
+    def __init__(self, limit: ContextLimit) -> None:
+        self._limit = limit
         self._loop: asyncio.AbstractEventLoop | None = None
         self._outstanding = 0
         self._closed = False
 
     async def reserve_slot(self, ctx: SlotReserveContext) -> SlotPermit:
         self._loop = asyncio.get_running_loop()
-        await self._host.reserve_launch()
+        await self._limit.reserve()
         self._outstanding += 1
         return SlotPermit()
 
@@ -89,7 +89,7 @@ class LaunchSlotSupplier(CustomSlotSupplier):
         return None
 
     def mark_slot_used(self, ctx: SlotMarkUsedContext) -> None:
-        pass  # the reservation already counts; `open(..., reserved=True)` turns it into a context
+        pass  # the reservation already counts; the launch's `open` turns it into a context
 
     def release_slot(self, ctx: SlotReleaseContext) -> None:
         if self._loop is not None:
@@ -99,14 +99,14 @@ class LaunchSlotSupplier(CustomSlotSupplier):
         if self._closed:
             return
         self._outstanding -= 1
-        self._host.release_launch()
+        self._limit.release()
 
     def close(self) -> None:
         """The worker has stopped: give back the reservations the SDK will never release
         (a poll cut short by shutdown is not always released)."""
         self._closed = True
         for _ in range(self._outstanding):
-            self._host.release_launch()
+            self._limit.release()
         self._outstanding = 0
 
 

@@ -18,7 +18,8 @@ from wayfinder.activities.contracts import (
     is_launch_queue,
 )
 from wayfinder.activities.runtime import ActivityGroup
-from wayfinder.browser.host import BrowserUnreachableError
+from wayfinder.browser.checkpoint import restore
+from wayfinder.browser.host import BrowserGoneError, BrowserRun, BrowserUnreachableError
 from wayfinder.models import FileInfo
 
 NAVIGATION_TIMEOUT_MS = 30_000
@@ -29,65 +30,78 @@ class BrowserActivities(ActivityGroup):
     async def launch_browser(self, request: LaunchBrowserInput) -> BrowserLease:
         """Open the run's context on this process and hand back this process's own queue.
 
-        On the launch queue the launch holds room reserved for its context (see
-        `wayfinder.worker`); a launch that fails closes the context again, so that it does not
-        keep that room while the retry goes wherever there is some.
+        With a checkpoint, the context is rebuilt from it (a recovery); a run this host
+        already has a live context for keeps it (a retried launch). On the launch queue the
+        launch holds room reserved for its context (see `wayfinder.worker`). A launch that
+        fails closes the context again, so that it does not keep that room while the retry
+        goes wherever there is some.
         """
         host = self._rt.host
         reserved = is_launch_queue(activity.info().task_queue)
         launched = False
         try:
-            try:
-                run = await host.open(
-                    request.run_id,
-                    browser_address=request.browser_address,
-                    reserved=reserved,
-                    user_agent=request.user_agent,
-                    extra_http_headers=request.extra_http_headers,
-                )
-            except BrowserUnreachableError as exc:
-                raise ApplicationError(str(exc), type="BrowserUnreachable") from exc
-            if request.url:
-                try:
-                    await run.page.goto(
-                        request.url, wait_until="domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS
-                    )
-                except PlaywrightError as exc:
-                    # Retried by the policy (a site can be briefly down); the last message is
-                    # what the user reads as failure_reason.
-                    raise ApplicationError(
-                        f"could not open {request.url}: {exc.message.splitlines()[0]}",
-                        type="NavigationError",
-                    ) from exc
+            run = await self._open(request, reserved=reserved)
+            await self._load(run, request)
             launched = True
         finally:
             if not launched:
                 await host.close(request.run_id)
             if reserved:
-                host.launch_done(request.run_id)
+                host.limit.launch_done(request.run_id)
         return BrowserLease(run_id=request.run_id, host_queue=self._rt.host_queue)
+
+    async def _open(self, request: LaunchBrowserInput, *, reserved: bool) -> BrowserRun:
+        checkpoint = request.checkpoint
+        try:
+            return await self._rt.host.open(
+                request.run_id,
+                browser_address=request.browser_address,
+                reserved=reserved,
+                user_agent=request.user_agent,
+                extra_http_headers=request.extra_http_headers,
+                storage_state=checkpoint.storage_state if checkpoint else None,
+            )
+        except BrowserUnreachableError as exc:
+            raise ApplicationError(str(exc), type="BrowserUnreachable") from exc
+
+    async def _load(self, run: BrowserRun, request: LaunchBrowserInput) -> None:
+        """Rebuild the checkpoint's tabs, or open the run's start URL."""
+        checkpoint = request.checkpoint
+        if checkpoint is not None and checkpoint.tabs:
+            try:
+                run.page = await restore(run.context, run.page, checkpoint)
+            except PlaywrightError as exc:
+                raise ApplicationError(
+                    f"could not restore the browser at {checkpoint.url}: "
+                    f"{exc.message.splitlines()[0]}",
+                    type="NavigationError",
+                ) from exc
+        elif request.url:
+            try:
+                await run.page.goto(
+                    request.url, wait_until="domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS
+                )
+            except PlaywrightError as exc:
+                # Retried by the policy (a site can be briefly down); the last message is what
+                # the user reads as failure_reason.
+                raise ApplicationError(
+                    f"could not open {request.url}: {exc.message.splitlines()[0]}",
+                    type="NavigationError",
+                ) from exc
 
     @activity.defn(name=CLOSE_BROWSER)
     async def close_browser(self, request: CloseBrowserInput) -> CloseBrowserOutput:
         """Take the final screenshots, collect downloads and close the run's context.
 
-        Idempotent: closing a run this host no longer has returns an empty result.
+        Idempotent: closing a run this host no longer has returns an empty result. A browser
+        that died is closed without screenshots.
         """
         run_id = request.lease.run_id
         if run_id not in self._rt.host.run_ids:
             return CloseBrowserOutput()
         screenshots: list[str] = []
-        run = self._rt.host.get(run_id)
-        try:
-            for index in range(request.screenshot_scrolls + 1):
-                if index:
-                    await run.page.evaluate("window.scrollBy(0, window.innerHeight)")
-                    await run.page.wait_for_timeout(300)  # let lazily loaded content appear
-                image = await run.page.screenshot(type="png")
-                key = self._rt.artifacts.put(f"{run_id}/final-{index}.png", image)
-                screenshots.insert(0, self._rt.artifacts.url(key))
-        except PlaywrightError as exc:
-            activity.logger.warning("final screenshot of %s failed: %s", run_id, exc.message)
+        if request.final:
+            screenshots = await self._final_screenshots(run_id, request.screenshot_scrolls)
         closed = await self._rt.host.close(run_id)
         files = [
             FileInfo(
@@ -101,3 +115,21 @@ class BrowserActivities(ActivityGroup):
             for saved in (closed.downloads if closed else [])
         ]
         return CloseBrowserOutput(screenshot_urls=screenshots, downloaded_files=files)
+
+    async def _final_screenshots(self, run_id: str, scrolls: int) -> list[str]:
+        """The viewport, then `scrolls` more while scrolling down; most recent first."""
+        screenshots: list[str] = []
+        try:
+            run = self._rt.host.get(run_id)
+            for index in range(scrolls + 1):
+                if index:
+                    await run.page.evaluate("window.scrollBy(0, window.innerHeight)")
+                    await run.page.wait_for_timeout(300)  # let lazily loaded content appear
+                image = await run.page.screenshot(type="png")
+                key = self._rt.artifacts.put(f"{run_id}/final-{index}.png", image)
+                screenshots.insert(0, self._rt.artifacts.url(key))
+        except BrowserGoneError as exc:
+            activity.logger.warning("no final screenshot of %s: %s", run_id, exc)
+        except PlaywrightError as exc:
+            activity.logger.warning("final screenshot of %s failed: %s", run_id, exc.message)
+        return screenshots

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from wayfinder.browser.checkpoint import Checkpoint
 from wayfinder.models import FileInfo, ModelOverride, StepRecord, TokenUsage
 
 LAUNCH_BROWSER = "launch_browser"
@@ -51,6 +52,8 @@ class LaunchBrowserInput(BaseModel):
     """A browser started elsewhere to attach to over CDP, instead of this host's Chromium."""
     user_agent: str | None = None
     extra_http_headers: dict[str, str] | None = None
+    checkpoint: Checkpoint | None = None
+    """Rebuild the run's browser from this checkpoint instead of opening `url` (recovery)."""
 
 
 class StepInput(BaseModel):
@@ -64,6 +67,16 @@ class StepInput(BaseModel):
     model: ModelOverride | None = None
     error_codes: dict[str, str] | None = None
     extraction_follows: bool = False
+    recovered_from: str | None = None
+    """Why the browser was rebuilt before this step (the previous one was interrupted)."""
+
+
+class StepResult(BaseModel):
+    """A step's record, and the checkpoint of the browser right after it."""
+
+    record: StepRecord
+    checkpoint: Checkpoint | None = None
+    """None when the page could not be read back (the previous checkpoint still holds)."""
 
 
 class VerifyInput(BaseModel):
@@ -100,6 +113,8 @@ class CloseBrowserInput(BaseModel):
     lease: BrowserLease
     screenshot_scrolls: int = 0
     """Extra screenshots taken while scrolling down, for lazily loaded content."""
+    final: bool = True
+    """False when a recovery discards a lost browser: no final screenshots then."""
 
 
 class CloseBrowserOutput(BaseModel):
@@ -117,6 +132,7 @@ __all__ = [
     "TAKE_STEP",
     "VERIFY_COMPLETION",
     "BrowserLease",
+    "Checkpoint",
     "CloseBrowserInput",
     "CloseBrowserOutput",
     "ExtractInput",
@@ -124,6 +140,7 @@ __all__ = [
     "LaunchBrowserInput",
     "StepInput",
     "StepRecord",
+    "StepResult",
     "VerifyInput",
     "VerifyOutput",
     "is_launch_queue",

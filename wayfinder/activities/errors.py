@@ -12,11 +12,10 @@ from contextlib import contextmanager
 
 from temporalio.exceptions import ApplicationError
 
+from wayfinder.activities.options import BROWSER_LOST
 from wayfinder.browser.host import BrowserGoneError
 from wayfinder.llm.client import ModelConfigurationError, ModelError
 from wayfinder.llm.decisions import InvalidAnswerError
-
-BROWSER_LOST = "BrowserLost"
 
 
 @contextmanager

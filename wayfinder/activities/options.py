@@ -20,7 +20,10 @@ from typing import Any
 
 from temporalio.common import RetryPolicy
 
-NON_RETRYABLE_ERRORS = ("ModelConfigurationError", "InvalidAnswerError", "BrowserLost")
+BROWSER_LOST = "BrowserLost"
+"""Error type of an activity whose run's browser died under a live worker."""
+
+NON_RETRYABLE_ERRORS = ("ModelConfigurationError", "InvalidAnswerError", BROWSER_LOST)
 """Error types a retry cannot fix; the workflow sees them at once."""
 
 HOST_HEARTBEAT = timedelta(seconds=6)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from playwright.async_api import Error as PlaywrightError
 
 from wayfinder.artifacts import ArtifactStore
 from wayfinder.browser.host import BrowserHost
@@ -52,6 +56,20 @@ class ActivityRuntime:
     async def snapshot(self, run_id: str, token_budget: int) -> PageSnapshot:
         """A fresh description of the page the run is looking at."""
         return await take_snapshot(self.host.get(run_id).page, token_budget=token_budget)
+
+    @contextlib.contextmanager
+    def browser_guard(self, run_id: str) -> Iterator[None]:
+        """Turn a Playwright error caused by a dead browser into `BrowserGoneError`.
+
+        When Chromium or the tab dies mid-activity, Playwright raises "Target closed" from
+        whatever call was in flight; what matters to the workflow is that the browser is
+        gone, so that it recovers the run instead of retrying against a corpse.
+        """
+        try:
+            yield
+        except PlaywrightError:
+            self.host.get(run_id)  # raises BrowserGoneError when the browser is the cause
+            raise
 
     async def aclose(self) -> None:
         await self.host.aclose()

@@ -8,12 +8,14 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 from temporalio import activity
 
-from wayfinder.activities.contracts import TAKE_STEP, StepInput
+from wayfinder.activities.contracts import TAKE_STEP, StepInput, StepResult
 from wayfinder.activities.errors import as_activity_errors
 from wayfinder.activities.heartbeat import heartbeating
 from wayfinder.activities.runtime import ActivityGroup
 from wayfinder.browser.actions import ActionError, CompleteAction, TerminateAction, execute_action
+from wayfinder.browser.checkpoint import Checkpoint, capture
 from wayfinder.browser.snapshot import take_snapshot
+from wayfinder.llm import prompts
 from wayfinder.llm.decisions import decide_action
 from wayfinder.models import StepRecord
 
@@ -22,13 +24,23 @@ PAGE_TOKEN_BUDGET = 6000
 
 class StepActivities(ActivityGroup):
     @activity.defn(name=TAKE_STEP)
-    async def take_step(self, step: StepInput) -> StepRecord:
+    async def take_step(self, step: StepInput) -> StepResult:
         """Run one step. An action that fails on the page is recorded, not raised: the model
-        reads the error in its history next step, as a person would retry differently."""
+        reads the error in its history next step, as a person would retry differently.
+
+        A step is never replayed blindly: a retried attempt (or the first step after a
+        recovery) looks at the page afresh and the model is told that the interrupted action
+        may already have happened.
+        """
         started = time.monotonic()
         run_id = step.lease.run_id
         prefix = f"{run_id}/step-{step.number:03d}"
-        with as_activity_errors():
+        feedback = list(step.feedback)
+        if step.recovered_from:
+            feedback.insert(0, prompts.recovered_note(step.recovered_from))
+        elif activity.info().attempt > 1:
+            feedback.insert(0, prompts.RETRIED_STEP_NOTE)
+        with as_activity_errors(), self._rt.browser_guard(run_id):
             async with heartbeating():
                 run = self._rt.host.get(run_id)
                 snapshot = await take_snapshot(run.page, token_budget=PAGE_TOKEN_BUDGET)
@@ -41,7 +53,7 @@ class StepActivities(ActivityGroup):
                     page=snapshot.text,
                     element_ids=snapshot.elements.keys(),
                     history=step.history,
-                    feedback=step.feedback,
+                    feedback=feedback,
                     error_codes=step.error_codes,
                     extraction_follows=step.extraction_follows,
                 )
@@ -54,7 +66,7 @@ class StepActivities(ActivityGroup):
                         run.page = await execute_action(run.page, snapshot, action)
                     except ActionError as exc:
                         error = str(exc)
-                return StepRecord(
+                record = StepRecord(
                     number=step.number,
                     action=action.model_dump(mode="json", exclude_none=True),
                     element=element,
@@ -67,6 +79,16 @@ class StepActivities(ActivityGroup):
                     usage=decision.usage,
                     duration_ms=int((time.monotonic() - started) * 1000),
                 )
+                return StepResult(record=record, checkpoint=await self._checkpoint(run_id))
+
+    async def _checkpoint(self, run_id: str) -> Checkpoint | None:
+        """The browser's state after the step; a page caught mid-navigation gives none."""
+        run = self._rt.host.get(run_id)
+        try:
+            return await capture(run.context, run.page)
+        except PlaywrightError as exc:
+            activity.logger.warning("no checkpoint after this step: %s", exc.message)
+            return None
 
     async def _screenshot(self, page: Page, key: str) -> str | None:
         """A viewport screenshot for the step log; a page that cannot be captured is no error."""

@@ -11,21 +11,20 @@ opens its own context there and closes only that context, never the browser; onl
 browser refuses a new context does the run use its default context (then it closes only the
 tabs it opened, and cookies are shared with whatever else uses that browser).
 
-The host also keeps the count behind `WAYFINDER_MAX_CONCURRENT_RUNS`: at most `max_contexts`
-contexts are live at once. A launch first *reserves* room (`reserve_launch`, awaited by the
-launch worker's slot supplier before it polls Temporal), so a launch is only taken from the queue
-when its context is sure to fit; the reservation is turned into the context by
-`open(..., reserved=True)` and ends with `launch_done` once the launch activity is over.
+`limit` (a `ContextLimit`) keeps this host to `WAYFINDER_MAX_CONCURRENT_RUNS` live contexts: a
+launch reserves room before it is taken from Temporal's queue and passes `reserved=True` to
+`open`; any other `open` of a new context waits for room itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from playwright.async_api import (
     Browser,
@@ -37,6 +36,8 @@ from playwright.async_api import (
     async_playwright,
 )
 from playwright.async_api import Error as PlaywrightError
+
+from wayfinder.browser.limit import ContextLimit
 
 log = logging.getLogger(__name__)
 
@@ -91,14 +92,22 @@ class BrowserRun:
     """Every tab the run opened, in order."""
     _pending: set[asyncio.Task[None]] = field(default_factory=set)
 
-    def watch(self, page: Page) -> None:
-        self.pages.append(page)
-        page.on("download", self._on_download)
+    crashed: bool = False
 
     @property
-    def is_alive(self) -> bool:
+    def alive(self) -> bool:
         browser = self.context.browser
-        return browser is not None and browser.is_connected()
+        return not self.crashed and browser is not None and browser.is_connected()
+
+    def watch(self, page: Page) -> None:
+        """Keep the tab's downloads, and notice if its renderer crashes."""
+        self.pages.append(page)
+        page.on("download", self._on_download)
+        page.on("crash", self._on_crash)
+
+    def _on_crash(self, page: Page) -> None:
+        log.warning("a tab of run %s crashed at %s", self.run_id, page.url)
+        self.crashed = True
 
     def _on_download(self, download: Download) -> None:
         task = asyncio.create_task(self._save(download))
@@ -120,6 +129,16 @@ class BrowserRun:
         """Wait for downloads still being written, so none is lost at the end of the run."""
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
+
+    async def shut(self) -> None:
+        """Close the run's context, or in a borrowed default context only the run's tabs."""
+        # A context whose Chromium died is closed already; there is nothing left to do.
+        with contextlib.suppress(PlaywrightError):
+            if self.owns_context:
+                await self.context.close()
+            else:
+                for page in self.pages:
+                    await page.close()
 
 
 def find_chromium(configured: str | None) -> str | None:
@@ -144,23 +163,15 @@ class BrowserHost:
         headless: bool = True,
         max_contexts: int = 8,
     ) -> None:
-        if max_contexts < 1:
-            raise ValueError(f"max_contexts must be at least 1, got {max_contexts}")
         self._download_root = download_root
         self._chromium_path = find_chromium(chromium_path)
         self._headless = headless
-        self.max_contexts = max_contexts
+        self.limit = ContextLimit(max_contexts)
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         self._remote: dict[str, Browser] = {}
         self._runs: dict[str, BrowserRun] = {}
         self._lock = asyncio.Lock()
-        self._reserved = 0
-        self._filled: set[str] = set()
-        """Runs whose context a launch opened under a reservation it still holds."""
-        self._room = asyncio.Event()
-        self.peak_live = 0
-        """The most contexts this host has had open at once."""
 
     @property
     def run_ids(self) -> list[str]:
@@ -170,38 +181,6 @@ class BrowserHost:
     def remote_addresses(self) -> list[str]:
         """The `browser_address`es this host holds a CDP connection to."""
         return [address for address, browser in self._remote.items() if browser.is_connected()]
-
-    @property
-    def live(self) -> int:
-        """Contexts open now (one per run)."""
-        return len(self._runs)
-
-    @property
-    def _in_use(self) -> int:
-        # A reservation that became a context counts once, as the context.
-        return len(self._runs) + self._reserved - len(self._filled)
-
-    # -- room for launches ----------------------------------------------------------------
-
-    async def reserve_launch(self) -> None:
-        """Wait until one more context fits, and hold that room for a launch."""
-        while self._in_use >= self.max_contexts:
-            self._room.clear()
-            await self._room.wait()
-        self._reserved += 1
-
-    def release_launch(self) -> None:
-        """Give back a reservation (its launch is over, or it was never used)."""
-        if self._reserved == 0:
-            raise RuntimeError("release_launch without a reservation")
-        self._reserved -= 1
-        self._room.set()
-
-    def launch_done(self, run_id: str) -> None:
-        """The launch that opened `run_id` under a reservation has ended; call before releasing."""
-        self._filled.discard(run_id)
-
-    # -- browsers ---------------------------------------------------------------------------
 
     async def _playwright_started(self) -> Playwright:
         if self._playwright is None:
@@ -240,18 +219,6 @@ class BrowserHost:
             self._remote[address] = browser
             return browser
 
-    async def _new_context(
-        self, browser: Browser, *, remote: bool, **context_options: Any
-    ) -> tuple[BrowserContext, bool]:
-        """A fresh context, or (remote browsers that refuse one) the default context, unowned."""
-        try:
-            return await browser.new_context(**context_options), True
-        except PlaywrightError:
-            if not remote or not browser.contexts:
-                raise
-            log.warning("the remote browser refused a new context; using its default context")
-            return browser.contexts[0], False
-
     async def open(
         self,
         run_id: str,
@@ -260,30 +227,65 @@ class BrowserHost:
         reserved: bool = False,
         user_agent: str | None = None,
         extra_http_headers: dict[str, str] | None = None,
+        storage_state: dict[str, Any] | None = None,
     ) -> BrowserRun:
         """The run's browser, opening a fresh context if it has none here (idempotent).
 
+        A run whose browser is gone (Chromium crashed, a tab crashed) gets a fresh context, in
+        a relaunched Chromium if need be; `storage_state` (cookies, localStorage) seeds it.
         `browser_address` attaches to a browser started elsewhere (CDP, http(s):// or ws(s)://)
-        instead of this process's Chromium. `reserved`: the caller holds a `reserve_launch`
-        reservation, which the new context takes over until `launch_done`.
+        instead of this process's Chromium. `reserved`: the caller holds a reservation of
+        `self.limit` for this context; without one, a new context waits for room.
         """
         existing = self._runs.get(run_id)
-        if existing is not None and existing.is_alive:
+        if existing is not None and existing.alive:
             return existing
+        own_reservation = not reserved
         if existing is not None:
-            self._forget(run_id)  # its browser is gone: open again from scratch
+            self._runs.pop(run_id)
+            if own_reservation:
+                self.limit.hand_over(run_id)
+            else:
+                self.limit.closed(run_id)
+            await existing.shut()
+        elif own_reservation:
+            # Not through the launch queue (a relaunch on this host): wait like any launch.
+            await self.limit.reserve()
+        try:
+            run = await self._new_run(
+                run_id,
+                browser_address,
+                viewport=VIEWPORT,
+                user_agent=user_agent,
+                extra_http_headers=extra_http_headers,
+                accept_downloads=True,
+                storage_state=cast(Any, storage_state),
+            )
+            self._runs[run_id] = run
+            self.limit.opened(run_id, reserved=True)
+        finally:
+            if own_reservation:
+                self.limit.launch_done(run_id)
+                self.limit.release()
+        return run
+
+    async def _new_run(
+        self, run_id: str, browser_address: str | None, **context_options: Any
+    ) -> BrowserRun:
         if browser_address is None:
             browser = await self._ensure_browser()
         else:
             browser = await self._connect(browser_address)
-        context, owned = await self._new_context(
-            browser,
-            remote=browser_address is not None,
-            viewport=VIEWPORT,
-            user_agent=user_agent,
-            extra_http_headers=extra_http_headers,
-            accept_downloads=True,
-        )
+        owned = True
+        try:
+            context = await browser.new_context(**context_options)
+        except PlaywrightError:
+            if browser_address is None or not browser.contexts:
+                raise
+            log.warning(
+                "the browser at %s refused a new context; using its default one", browser_address
+            )
+            context, owned = browser.contexts[0], False
         run = BrowserRun(
             run_id=run_id,
             context=context,
@@ -293,27 +295,23 @@ class BrowserHost:
         )
         run.watch(run.page)
         context.on("page", run.watch)
-        self._runs[run_id] = run
-        if reserved:
-            self._filled.add(run_id)
-        self.peak_live = max(self.peak_live, len(self._runs))
         return run
 
     def get(self, run_id: str) -> BrowserRun:
         run = self._runs.get(run_id)
-        if run is None or not run.is_alive:
+        if run is None:
             raise BrowserGoneError(f"no live browser for run {run_id} on this worker")
+        if not run.alive:
+            raise BrowserGoneError(
+                f"the browser of run {run_id} crashed"
+                if run.crashed
+                else f"Chromium of run {run_id} is gone from this worker"
+            )
         if run.page.is_closed():
             open_pages = [page for page in run.pages if not page.is_closed()]
             if not open_pages:
                 raise BrowserGoneError(f"every tab of run {run_id} has been closed")
             run.page = open_pages[-1]
-        return run
-
-    def _forget(self, run_id: str) -> BrowserRun | None:
-        run = self._runs.pop(run_id, None)
-        self._filled.discard(run_id)
-        self._room.set()
         return run
 
     async def close(self, run_id: str) -> BrowserRun | None:
@@ -322,15 +320,12 @@ class BrowserHost:
         In a borrowed default context only the run's own tabs are closed: the context belongs
         to whoever started that browser.
         """
-        run = self._forget(run_id)
+        run = self._runs.pop(run_id, None)
         if run is None:
             return None
+        self.limit.closed(run_id)
         await run.settle_downloads()
-        if run.owns_context:
-            await run.context.close()
-        else:
-            for page in run.pages:
-                await page.close()
+        await run.shut()
         return run
 
     async def aclose(self) -> None:

@@ -11,7 +11,7 @@ import asyncio
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from wayfinder.activities import options
@@ -22,30 +22,42 @@ with workflow.unsafe.imports_passed_through():
         TAKE_STEP,
         VERIFY_COMPLETION,
         BrowserLease,
+        Checkpoint,
         CloseBrowserInput,
         CloseBrowserOutput,
         ExtractInput,
         ExtractOutput,
         LaunchBrowserInput,
         StepInput,
+        StepResult,
         VerifyInput,
         VerifyOutput,
         launch_queue,
     )
     from wayfinder.models import (
+        FileInfo,
         RunStatus,
         StepRecord,
         TaskRunInput,
         TaskRunResponse,
     )
+    from wayfinder.workflows.failures import Loss, browser_loss, failure_reason, loss_description
 
 T = TypeVar("T")
+HostInput = StepInput | VerifyInput | ExtractInput
 
 HISTORY_LINES = 40
 """Earlier steps shown to the model; older ones are counted, not listed."""
 
 LOOP_STEPS = 3
 """The same action on the same page this many times in a row is a loop worth pointing out."""
+
+MAX_RECOVERIES = 3
+"""Browsers a run may lose before it fails: a page that crashes Chromium every time is lost."""
+
+RECOVER = "recover"
+"""The action type of a step-log entry that records a recovery rather than an action."""
+
 
 @workflow.defn(name="TaskRunWorkflow")
 class TaskRunWorkflow:
@@ -56,6 +68,12 @@ class TaskRunWorkflow:
         self._steps: list[StepRecord] = []
         self._cancel_requested = False
         self._outcome: tuple[RunStatus, str | None] = (RunStatus.failed, "the run ended early")
+        self._lease: BrowserLease | None = None
+        self._checkpoint: Checkpoint | None = None
+        """The browser's state after the last recorded step: what a recovery rebuilds."""
+        self._recovered_from: str | None = None
+        self._discarded: list[workflow.ActivityHandle[CloseBrowserOutput]] = []
+        """Closing of browsers a recovery gave up on: awaited before the run ends."""
         self._state = TaskRunResponse(
             run_id=workflow.info().workflow_id,
             status=RunStatus.queued,
@@ -81,38 +99,62 @@ class TaskRunWorkflow:
 
     @workflow.run
     async def run(self, run: TaskRunInput) -> TaskRunResponse:
-        lease: BrowserLease | None = None
         try:
-            lease = await self._launch()
+            self._lease = await self._launch()
             self._state.status = RunStatus.running
-            await self._loop(lease)
+            await self._loop()
         except asyncio.CancelledError:
             self._finish(RunStatus.canceled, "the run was canceled")
         except ActivityError as exc:
-            self._finish(RunStatus.failed, _reason(exc))
+            self._finish(RunStatus.failed, failure_reason(exc))
+        except ApplicationError as exc:
+            self._finish(RunStatus.failed, exc.message)
         finally:
-            if lease is not None:
-                await self._close(lease)
+            if self._lease is not None:
+                await self._close(self._lease)
         # The terminal status is published only now, with the browser closed: a client that
         # sees a final status can rely on everything being done.
         self._state.status, self._state.failure_reason = self._outcome
         self._state.finished_at = workflow.now()
         return self._state
 
-    async def _launch(self) -> BrowserLease:
+    async def _launch(
+        self, checkpoint: Checkpoint | None = None, on_host: str | None = None
+    ) -> BrowserLease:
+        """Open the run's browser on any worker, or rebuild it from `checkpoint`.
+
+        `on_host` asks for the rebuild on that host first (its Chromium died, it did not):
+        if the host is gone too, the shared queue takes over.
+        """
         request = self._request
+        launch = LaunchBrowserInput(
+            run_id=self._state.run_id,
+            url=request.url,
+            browser_address=request.browser_address,
+            user_agent=request.user_agent,
+            extra_http_headers=request.extra_http_headers,
+            checkpoint=checkpoint,
+        )
+        if on_host is not None:
+            try:
+                return await self._launch_on(launch, on_host, options.RELAUNCH_ON_HOST)
+            except ActivityError as exc:
+                if browser_loss(exc) is None:
+                    raise
+                workflow.logger.warning("relaunch on %s failed, using any worker", on_host)
+        return await self._launch_on(
+            launch, launch_queue(workflow.info().task_queue), options.LAUNCH
+        )
+
+    async def _launch_on(
+        self, launch: LaunchBrowserInput, queue: str, launch_options: options.ActivityOptions
+    ) -> BrowserLease:
         handle = workflow.start_activity(
             LAUNCH_BROWSER,
-            LaunchBrowserInput(
-                run_id=self._state.run_id,
-                url=request.url,
-                browser_address=request.browser_address,
-                user_agent=request.user_agent,
-                extra_http_headers=request.extra_http_headers,
-            ),
-            task_queue=launch_queue(workflow.info().task_queue),
+            launch,
+            task_queue=queue,
             result_type=BrowserLease,
-            **options.LAUNCH.kwargs(),
+            **launch_options.kwargs(),
         )
         try:
             return await asyncio.shield(handle)
@@ -122,24 +164,23 @@ class TaskRunWorkflow:
             await self._close(lease)
             raise
 
-    async def _loop(self, lease: BrowserLease) -> None:
+    async def _loop(self) -> None:
         request = self._request
         feedback: list[str] = []
         while True:
             if self._cancel_requested:
                 self._finish(RunStatus.canceled, "the run was canceled")
                 return
-            if request.max_steps is not None and len(self._steps) >= request.max_steps:
+            if request.max_steps is not None and self._action_count() >= request.max_steps:
                 self._finish(
                     RunStatus.timed_out,
                     f"max_steps ({request.max_steps}) reached before the task was completed",
                 )
                 return
-            record = await self._on_host(
-                lease,
+            result = await self._on_host(
                 TAKE_STEP,
                 StepInput(
-                    lease=lease,
+                    lease=self._leased(),
                     number=len(self._steps) + 1,
                     task=request.prompt,
                     history=self._history(),
@@ -147,11 +188,15 @@ class TaskRunWorkflow:
                     model=request.model,
                     error_codes=request.error_code_mapping,
                     extraction_follows=request.data_extraction_schema is not None,
+                    recovered_from=self._recovered_from,
                 ),
-                StepRecord,
+                StepResult,
             )
-            if record is None:
-                continue  # canceled mid-step: the top of the loop finishes the run
+            if result is None:
+                continue  # canceled or recovered mid-step: the top of the loop decides
+            self._recovered_from = None
+            record = result.record
+            self._checkpoint = result.checkpoint or self._checkpoint
             self._record(record)
             feedback = self._loop_warning()
             action = record.action
@@ -161,10 +206,9 @@ class TaskRunWorkflow:
             if action["type"] != "complete":
                 continue
             verdict = await self._on_host(
-                lease,
                 VERIFY_COMPLETION,
                 VerifyInput(
-                    lease=lease,
+                    lease=self._leased(),
                     task=request.prompt,
                     output=action.get("output"),
                     summary=action.get("summary", ""),
@@ -186,13 +230,13 @@ class TaskRunWorkflow:
                 continue
             output = action.get("output")
             if request.data_extraction_schema is not None:
+                schema = request.data_extraction_schema
                 extracted = await self._on_host(
-                    lease,
                     EXTRACT_OUTPUT,
                     ExtractInput(
-                        lease=lease,
+                        lease=self._leased(),
                         task=request.prompt,
-                        schema=request.data_extraction_schema,
+                        schema=schema,
                         model=request.model,
                     ),
                     ExtractOutput,
@@ -205,19 +249,64 @@ class TaskRunWorkflow:
             self._finish(RunStatus.completed)
             return
 
-    async def _on_host(
-        self, lease: BrowserLease, activity: str, arg: Any, result_type: type[T]
-    ) -> T | None:
-        """Run a browser activity on the run's host; None if the run is canceled meanwhile."""
-        return await self._unless_canceled(
-            workflow.start_activity(
-                activity,
-                arg,
-                task_queue=lease.host_queue,
-                result_type=result_type,
-                **options.HOST_STEP.kwargs(),
+    def _leased(self) -> BrowserLease:
+        if self._lease is None:
+            raise ApplicationError("the run has no browser (this is a bug in Wayfinder)")
+        return self._lease
+
+    async def _on_host(self, activity: str, arg: HostInput, result_type: type[T]) -> T | None:
+        """Run a browser activity on the host of `arg.lease`.
+
+        None if the run was canceled meanwhile, or if the browser was lost and has been
+        rebuilt from the last checkpoint: either way the loop starts over from its top.
+        """
+        try:
+            return await self._unless_canceled(
+                workflow.start_activity(
+                    activity,
+                    arg,
+                    task_queue=arg.lease.host_queue,
+                    result_type=result_type,
+                    **options.HOST_STEP.kwargs(),
+                )
+            )
+        except ActivityError as exc:
+            loss = browser_loss(exc)
+            if loss is None:
+                raise
+            await self._recover(loss, loss_description(exc))
+            return None
+
+    async def _recover(self, loss: Loss, reason: str) -> None:
+        """Rebuild the run's browser from its last checkpoint, on a live worker.
+
+        The step in flight is not replayed: the next step observes the rebuilt page and the
+        model is told that the interrupted action may or may not have taken effect.
+        """
+        if self._state.recoveries >= MAX_RECOVERIES:
+            raise ApplicationError(
+                f"the run lost its browser {MAX_RECOVERIES + 1} times; the last time: {reason}"
+            )
+        self._state.recoveries += 1
+        lost, self._lease = self._lease, None
+        workflow.logger.warning("run %s lost its browser: %s", self._state.run_id, reason)
+        if lost is not None:
+            # If the old host is still alive (a crash, a stall), its context goes; if it is
+            # dead, this gives up after a few seconds. Either way the run does not wait for it.
+            self._discarded.append(self._start_close(lost, final=False))
+        self._lease = await self._launch(
+            self._checkpoint, on_host=lost.host_queue if lost and loss is Loss.browser else None
+        )
+        checkpoint_url = self._checkpoint.url if self._checkpoint else None
+        self._steps.append(
+            StepRecord(
+                number=len(self._steps) + 1,
+                action={"type": RECOVER, "reason": reason},
+                url=checkpoint_url or self._request.url or "about:blank",
             )
         )
+        self._recovered_from = reason
+        workflow.set_current_details(f"recovered: {reason}")
 
     async def _unless_canceled(self, handle: workflow.ActivityHandle[T]) -> T | None:
         """Await an activity, or cancel it and return None if the run is canceled meanwhile."""
@@ -233,9 +322,12 @@ class TaskRunWorkflow:
             pass  # the activity is being canceled: that is what we asked for
         return None
 
+    def _action_count(self) -> int:
+        return sum(1 for step in self._steps if step.action_type != RECOVER)
+
     def _record(self, record: StepRecord) -> None:
         self._steps.append(record)
-        self._state.step_count = len(self._steps)
+        self._state.step_count = self._action_count()
         self._state.usage += record.usage
         workflow.set_current_details(f"step {record.number}: {record.summary()}")
 
@@ -278,33 +370,33 @@ class TaskRunWorkflow:
     def _finish(self, status: RunStatus, reason: str | None = None) -> None:
         self._outcome = (status, reason)
 
+    def _start_close(
+        self, lease: BrowserLease, *, final: bool
+    ) -> workflow.ActivityHandle[CloseBrowserOutput]:
+        return workflow.start_activity(
+            CLOSE_BROWSER,
+            CloseBrowserInput(
+                lease=lease,
+                screenshot_scrolls=self._request.max_screenshot_scrolls or 0,
+                final=final,
+            ),
+            task_queue=lease.host_queue,
+            result_type=CloseBrowserOutput,
+            **options.CLOSE.kwargs(),
+        )
+
     async def _close(self, lease: BrowserLease) -> None:
-        try:
-            closed = await workflow.execute_activity(
-                CLOSE_BROWSER,
-                CloseBrowserInput(
-                    lease=lease, screenshot_scrolls=self._request.max_screenshot_scrolls or 0
-                ),
-                task_queue=lease.host_queue,
-                result_type=CloseBrowserOutput,
-                **options.CLOSE.kwargs(),
-            )
-        except ActivityError as exc:
-            # The run's outcome stands; its browser went with its host.
-            workflow.logger.warning("closing the browser failed: %s", _reason(exc))
-            return
-        self._state.screenshot_urls = closed.screenshot_urls or None
-        self._state.downloaded_files = closed.downloaded_files or None
-
-
-def _reason(error: ActivityError) -> str:
-    """The innermost message of an activity failure, which is what a user can act on."""
-    cause: BaseException | None = error
-    while isinstance(cause, ActivityError) and cause.cause is not None:
-        cause = cause.cause
-    if isinstance(cause, TimeoutError):
-        kind = cause.type.name.lower() if cause.type else "timeout"
-        return f"{error.activity_type} timed out ({kind})"
-    if isinstance(cause, ApplicationError):
-        return f"{error.activity_type} failed: {cause.message}"
-    return f"{error.activity_type} failed: {cause}"
+        """Close the run's browser, and wait for the ones recoveries discarded."""
+        downloads: list[FileInfo] = []
+        for handle in [*self._discarded, self._start_close(lease, final=True)]:
+            try:
+                closed = await handle
+            except ActivityError as exc:
+                # The run's outcome stands; that browser went with its host.
+                workflow.logger.warning("closing a browser failed: %s", failure_reason(exc))
+                continue
+            downloads += closed.downloaded_files
+            if closed.screenshot_urls:
+                self._state.screenshot_urls = closed.screenshot_urls
+        self._discarded = []
+        self._state.downloaded_files = downloads or None

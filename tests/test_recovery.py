@@ -1,0 +1,209 @@
+"""Runs survive the death of what they run on: real processes, killed for real.
+
+Slow by nature (Temporal's timers have to notice a dead host), so they live in this module.
+Each test starts its own worker processes on its own task queue; two workers are two hosts
+with separate WAYFINDER_HOME directories, so a checkpoint can only travel through Temporal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.fake_anthropic import FakeAnthropicServer
+from tests.fixtures.portal import add_portal, claim_task
+from tests.fixtures.sites import SiteServer
+from tests.fixtures.worker_process import WorkerProcess
+from wayfinder import Client, RunStatus, StepRecord, TaskRunResponse
+from wayfinder.devserver import DevServer, free_port
+from wayfinder.settings import Settings
+
+STEP_DELAY = 0.6
+"""Seconds the fake model takes per answer here: long enough to kill a worker mid-step."""
+RUN_LIMIT = 120.0
+
+CLAIM = {
+    "full_name": "Grace Hopper",
+    "policy": "HM-20931",
+    "email": "grace@example.com",
+    "phone": "0117 496 0123",
+    "incident_date": "2026-11-14",
+    "claim_type": "Water damage",
+    "description": "Burst pipe under the kitchen sink",
+}
+
+
+@pytest.fixture
+def portal(sites: SiteServer) -> SiteServer:
+    add_portal(sites)
+    return sites
+
+
+@pytest.fixture
+def queue() -> str:
+    return f"wayfinder-recovery-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def new_worker(
+    tmp_path: Path, settings: Settings, fake_model: FakeAnthropicServer, queue: str
+) -> AsyncIterator[Callable[..., WorkerProcess]]:
+    """Make worker processes on this test's queue (each with its own home); all stopped after."""
+    made: list[WorkerProcess] = []
+
+    def make(name: str, address: str | None = None) -> WorkerProcess:
+        worker = WorkerProcess(
+            temporal_address=address or settings.temporal_address or "",
+            task_queue=queue,
+            home=tmp_path / name,
+            model_url=fake_model.url,
+        )
+        made.append(worker)
+        return worker
+
+    yield make
+    for worker in made:
+        await worker.stop()
+
+
+@pytest.fixture
+async def queue_client(client: Client, queue: str) -> AsyncIterator[Client]:
+    """The session's Temporal connection, starting runs on this test's queue."""
+    yield Client(client.temporal, task_queue=queue)
+
+
+async def _steps_at_least(client: Client, run_id: str, count: int) -> list[StepRecord]:
+    async with asyncio.timeout(RUN_LIMIT):
+        while True:
+            steps = await client.get_run_steps(run_id)
+            if len([s for s in steps if s.action_type != "recover"]) >= count:
+                return steps
+            await asyncio.sleep(0.1)
+
+
+async def _final(client: Client, run_id: str) -> TaskRunResponse:
+    async with asyncio.timeout(RUN_LIMIT):
+        while True:
+            run = await client.get_run(run_id)
+            if run.status.is_final:
+                return run
+            await asyncio.sleep(0.2)
+
+
+def _assert_claim_filed_once(sites: SiteServer, token: str) -> None:
+    filed = [s for s in sites.submissions if s.get("form") == "claim"]
+    mine = [s for s in filed if s.get("description") == CLAIM["description"] + " " + token]
+    assert len(mine) == 1, f"expected one claim, got {mine}"
+    claim = mine[0]
+    assert claim["full_name"] == CLAIM["full_name"]
+    assert claim["policy"] == CLAIM["policy"]
+    assert claim["email"] == CLAIM["email"]
+    assert claim["phone"] == CLAIM["phone"]
+    assert claim["incident_date"] == CLAIM["incident_date"]
+    assert claim["claim_type"] == "water"
+
+
+def _assert_step_log_intact(run: TaskRunResponse, steps: list[StepRecord]) -> None:
+    assert [s.number for s in steps] == list(range(1, len(steps) + 1))
+    recoveries = [s for s in steps if s.action_type == "recover"]
+    assert len(recoveries) == run.recoveries
+    assert run.step_count == len(steps) - len(recoveries)
+
+
+def _claim_values(token: str) -> dict[str, str]:
+    # The token keys the fake model's delay to this test and makes the claim recognisable.
+    return {**CLAIM, "description": f"{CLAIM['description']} {token}"}
+
+
+async def test_worker_killed_mid_run_the_run_completes_on_another(
+    queue_client: Client,
+    portal: SiteServer,
+    fake_model: FakeAnthropicServer,
+    new_worker: Callable[..., WorkerProcess],
+    token: str,
+) -> None:
+    fake_model.delay(token, STEP_DELAY)
+    first = await new_worker("host-a").start()
+    run = await queue_client.run_task(
+        claim_task(_claim_values(token)), url=f"{portal.url}/portal/login"
+    )
+    await _steps_at_least(queue_client, run.run_id, 2)
+    second = await new_worker("host-b").start()
+    await _steps_at_least(queue_client, run.run_id, 5)
+    first.kill()
+
+    final = await _final(queue_client, run.run_id)
+    assert final.status is RunStatus.completed, final.failure_reason
+    assert final.recoveries == 1
+    steps = await queue_client.get_run_steps(run.run_id)
+    _assert_step_log_intact(final, steps)
+    _assert_claim_filed_once(portal, token)
+    # The browser that carried on is the second host's: the first never got it back.
+    assert second.chromium_pid() is not None
+
+
+async def test_chromium_killed_mid_run_is_relaunched_on_the_same_worker(
+    queue_client: Client,
+    portal: SiteServer,
+    fake_model: FakeAnthropicServer,
+    new_worker: Callable[..., WorkerProcess],
+    token: str,
+) -> None:
+    fake_model.delay(token, STEP_DELAY)
+    worker = await new_worker("host").start()
+    run = await queue_client.run_task(
+        claim_task(_claim_values(token)), url=f"{portal.url}/portal/login"
+    )
+    await _steps_at_least(queue_client, run.run_id, 5)
+    chromium = worker.chromium_pid()
+    assert chromium is not None
+    os.kill(chromium, signal.SIGKILL)
+
+    final = await _final(queue_client, run.run_id)
+    assert final.status is RunStatus.completed, final.failure_reason
+    assert final.recoveries == 1
+    steps = await queue_client.get_run_steps(run.run_id)
+    _assert_step_log_intact(final, steps)
+    recovery = next(s for s in steps if s.action_type == "recover")
+    assert "crash" in recovery.action["reason"].lower() or "gone" in recovery.action["reason"]
+    _assert_claim_filed_once(portal, token)
+    relaunched = worker.chromium_pid()
+    assert relaunched is not None and relaunched != chromium
+
+
+async def test_temporal_server_restarted_mid_run(
+    tmp_path: Path,
+    settings: Settings,
+    portal: SiteServer,
+    fake_model: FakeAnthropicServer,
+    new_worker: Callable[..., WorkerProcess],
+    queue: str,
+    token: str,
+) -> None:
+    """Its own server on a fixed port and an on-disk database, stopped and started again."""
+    port = free_port()
+    db = tmp_path / "temporal.db"
+    server = await DevServer(db_file=db, port=port).start()
+    try:
+        fake_model.delay(token, STEP_DELAY)
+        await new_worker("host", address=server.address).start()
+        own = settings.model_copy(update={"temporal_address": server.address, "task_queue": queue})
+        async with await Client.connect(settings=own, run_worker=False) as client:
+            run = await client.run_task(
+                claim_task(_claim_values(token)), url=f"{portal.url}/portal/login"
+            )
+            await _steps_at_least(client, run.run_id, 3)
+            await server.stop()
+            await asyncio.sleep(2)
+            server = await DevServer(db_file=db, port=port).start()
+            final = await _final(client, run.run_id)
+        assert final.status is RunStatus.completed, final.failure_reason
+        _assert_claim_filed_once(portal, token)
+    finally:
+        await server.stop()
