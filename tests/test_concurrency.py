@@ -20,6 +20,7 @@ from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteRequest, SiteResponse, SiteServer
 from wayfinder import Client, RunStatus, TaskRunResponse, WayfinderPlugin
 from wayfinder.browser.host import BrowserHost
+from wayfinder.browser.limit import ContextLimit
 from wayfinder.settings import Settings
 
 MODEL_DELAY = 0.8
@@ -167,3 +168,26 @@ async def _wait_for(
 
 async def _wait_final(client: Client, run_id: str) -> TaskRunResponse:
     return await _wait_for(client, run_id, lambda run: run.status.is_final)
+
+
+async def test_the_limit_counts_a_launch_once_and_passes_a_dead_context_on() -> None:
+    limit = ContextLimit(2)
+    await limit.reserve()
+    limit.opened("a", reserved=True)  # the reservation became run a's context
+    await limit.reserve()  # still room for one: a is not counted twice
+    waiting = asyncio.create_task(limit.reserve())
+    await asyncio.sleep(0.05)
+    assert not waiting.done(), "a third launch got room with two places taken"
+    limit.launch_done("a")
+    limit.release()  # a's launch is over; a itself still holds its place
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    limit.hand_over("a")  # a's browser died and is being rebuilt: its place is kept
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    limit.opened("a", reserved=True)
+    limit.launch_done("a")
+    limit.release()
+    limit.closed("a")  # a's run ends: its place goes to the launch that waited
+    await asyncio.wait_for(waiting, 1)
+    assert limit.in_use == 2
