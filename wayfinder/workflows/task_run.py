@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         StepResult,
         VerifyInput,
         VerifyOutput,
+        launch_queue,
     )
     from wayfinder.models import FileInfo, RunStatus, StepRecord, TaskRunResponse
     from wayfinder.workflows import outcome
@@ -147,6 +148,7 @@ class TaskRunWorkflow:
         launch = LaunchBrowserInput(
             run_id=self._state.run_id,
             url=request.url,
+            browser_address=request.browser_address,
             user_agent=request.user_agent,
             extra_http_headers=request.extra_http_headers,
             checkpoint=checkpoint,
@@ -158,7 +160,9 @@ class TaskRunWorkflow:
                 if browser_loss(exc) is None:
                     raise
                 workflow.logger.warning("relaunch on %s failed, using any worker", on_host)
-        return await self._launch_on(launch, workflow.info().task_queue, options.LAUNCH)
+        return await self._launch_on(
+            launch, launch_queue(workflow.info().task_queue), options.LAUNCH
+        )
 
     async def _launch_on(
         self, launch: LaunchBrowserInput, queue: str, launch_options: options.ActivityOptions
