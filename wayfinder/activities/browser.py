@@ -45,10 +45,12 @@ class BrowserActivities(ActivityGroup):
             launched = True
         finally:
             if not launched:
-                await host.close(request.run_id)
+                await host.close(request.run_id, request.generation)
             if reserved:
                 host.limit.launch_done(request.run_id)
-        return BrowserLease(run_id=request.run_id, host_queue=self._rt.host_queue)
+        return BrowserLease(
+            run_id=request.run_id, host_queue=self._rt.host_queue, generation=request.generation
+        )
 
     async def _open(self, request: LaunchBrowserInput, *, reserved: bool) -> BrowserRun:
         checkpoint = request.checkpoint
@@ -60,6 +62,7 @@ class BrowserActivities(ActivityGroup):
                 user_agent=request.user_agent,
                 extra_http_headers=request.extra_http_headers,
                 storage_state=checkpoint.storage_state if checkpoint else None,
+                generation=request.generation,
             )
         except BrowserUnreachableError as exc:
             raise ApplicationError(str(exc), type="BrowserUnreachable") from exc
@@ -97,12 +100,12 @@ class BrowserActivities(ActivityGroup):
         that died is closed without screenshots.
         """
         run_id = request.lease.run_id
-        if run_id not in self._rt.host.run_ids:
+        if not self._rt.host.holds(run_id, request.lease.generation):
             return CloseBrowserOutput()
         screenshots: list[str] = []
         if request.final:
             screenshots = await self._final_screenshots(run_id, request.screenshot_scrolls)
-        closed = await self._rt.host.close(run_id)
+        closed = await self._rt.host.close(run_id, request.lease.generation)
         files = [
             FileInfo(
                 url=saved.path.as_uri(),

@@ -43,6 +43,8 @@ class BrowserLease(BaseModel):
 
     run_id: str
     host_queue: str
+    generation: str = ""
+    """Which launch of the run this is (a recovery launches a new generation)."""
 
 
 class LaunchBrowserInput(BaseModel):
@@ -54,6 +56,8 @@ class LaunchBrowserInput(BaseModel):
     extra_http_headers: dict[str, str] | None = None
     checkpoint: Checkpoint | None = None
     """Rebuild the run's browser from this checkpoint instead of opening `url` (recovery)."""
+    generation: str = ""
+    """Set by the workflow per launch; a retry of the same launch keeps it."""
 
 
 class StepInput(BaseModel):

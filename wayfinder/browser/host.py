@@ -87,6 +87,9 @@ class BrowserRun:
     download_dir: Path
     owns_context: bool = True
     """False when the run borrowed a remote browser's default context: then only its tabs close."""
+    generation: str = ""
+    """Which launch of the run made this browser: a recovery's rebuild is a new generation, so
+    closing the lost one can never close its replacement."""
     downloads: list[SavedDownload] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
     """Every tab the run opened, in order."""
@@ -228,8 +231,12 @@ class BrowserHost:
         user_agent: str | None = None,
         extra_http_headers: dict[str, str] | None = None,
         storage_state: dict[str, Any] | None = None,
+        generation: str = "",
     ) -> BrowserRun:
         """The run's browser, opening a fresh context if it has none here (idempotent).
+
+        Idempotent per `generation`: a retried launch gets the browser it already opened; a
+        new generation (a recovery) replaces whatever the run had here.
 
         A run whose browser is gone (Chromium crashed, a tab crashed) gets a fresh context, in
         a relaunched Chromium if need be; `storage_state` (cookies, localStorage) seeds it.
@@ -238,7 +245,7 @@ class BrowserHost:
         `self.limit` for this context; without one, a new context waits for room.
         """
         existing = self._runs.get(run_id)
-        if existing is not None and existing.alive:
+        if existing is not None and existing.alive and existing.generation == generation:
             return existing
         own_reservation = not reserved
         if existing is not None:
@@ -255,6 +262,7 @@ class BrowserHost:
             run = await self._new_run(
                 run_id,
                 browser_address,
+                generation,
                 viewport=VIEWPORT,
                 user_agent=user_agent,
                 extra_http_headers=extra_http_headers,
@@ -270,7 +278,7 @@ class BrowserHost:
         return run
 
     async def _new_run(
-        self, run_id: str, browser_address: str | None, **context_options: Any
+        self, run_id: str, browser_address: str | None, generation: str, **context_options: Any
     ) -> BrowserRun:
         if browser_address is None:
             browser = await self._ensure_browser()
@@ -292,10 +300,16 @@ class BrowserHost:
             page=await context.new_page(),
             download_dir=self._download_root / run_id,
             owns_context=owned,
+            generation=generation,
         )
         run.watch(run.page)
         context.on("page", run.watch)
         return run
+
+    def holds(self, run_id: str, generation: str) -> bool:
+        """Whether this host has the run's browser of that generation (alive or not)."""
+        run = self._runs.get(run_id)
+        return run is not None and run.generation == generation
 
     def get(self, run_id: str) -> BrowserRun:
         run = self._runs.get(run_id)
@@ -314,15 +328,17 @@ class BrowserHost:
             run.page = open_pages[-1]
         return run
 
-    async def close(self, run_id: str) -> BrowserRun | None:
+    async def close(self, run_id: str, generation: str | None = None) -> BrowserRun | None:
         """Close the run's context (all its tabs). Returns the run it closed, if any.
 
-        In a borrowed default context only the run's own tabs are closed: the context belongs
-        to whoever started that browser.
+        With `generation`, only a browser of that generation is closed. In a borrowed default
+        context only the run's own tabs are closed: the context belongs to whoever started
+        that browser.
         """
-        run = self._runs.pop(run_id, None)
-        if run is None:
+        run = self._runs.get(run_id)
+        if run is None or (generation is not None and run.generation != generation):
             return None
+        del self._runs[run_id]
         self.limit.closed(run_id)
         await run.settle_downloads()
         await run.shut()

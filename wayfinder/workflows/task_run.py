@@ -152,6 +152,7 @@ class TaskRunWorkflow:
             user_agent=request.user_agent,
             extra_http_headers=request.extra_http_headers,
             checkpoint=checkpoint,
+            generation=str(workflow.uuid4()),
         )
         if on_host is not None:
             try:
