@@ -16,15 +16,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from wayfinder.activities import options
     from wayfinder.activities.contracts import (
-        CLOSE_BROWSER,
         EXTRACT_OUTPUT,
-        LAUNCH_BROWSER,
         TAKE_STEP,
         VERIFY_COMPLETION,
-        BrowserLease,
-        Checkpoint,
-        CloseBrowserInput,
-        CloseBrowserOutput,
         ExtractInput,
         ExtractOutput,
         LaunchBrowserInput,
@@ -32,12 +26,12 @@ with workflow.unsafe.imports_passed_through():
         StepResult,
         VerifyInput,
         VerifyOutput,
-        launch_queue,
     )
-    from wayfinder.models import FileInfo, RunStatus, StepRecord, TaskRunResponse
+    from wayfinder.models import RunStatus, StepRecord, TaskRunResponse
     from wayfinder.workflows import outcome
     from wayfinder.workflows.failures import Loss, browser_loss, failure_reason, loss_description
     from wayfinder.workflows.inputs import RunProgress, TaskRunInput
+    from wayfinder.workflows.run_browser import RunBrowser
 
 T = TypeVar("T")
 HostInput = StepInput | VerifyInput | ExtractInput
@@ -67,12 +61,17 @@ class TaskRunWorkflow:
         self._steps: list[StepRecord] = []
         self._cancel_requested = False
         self._outcome: tuple[RunStatus, str | None] = (RunStatus.failed, "the run ended early")
-        self._lease: BrowserLease | None = None
-        self._checkpoint: Checkpoint | None = None
-        """The browser's state after the last recorded step: what a recovery rebuilds."""
+        self._browser = RunBrowser(
+            LaunchBrowserInput(
+                run_id=workflow.info().workflow_id,
+                url=request.url,
+                browser_address=request.browser_address,
+                user_agent=request.user_agent,
+                extra_http_headers=request.extra_http_headers,
+            ),
+            screenshot_scrolls=request.max_screenshot_scrolls or 0,
+        )
         self._recovered_from: str | None = None
-        self._discarded: list[workflow.ActivityHandle[CloseBrowserOutput]] = []
-        """Closing of browsers a recovery gave up on: awaited before the run ends."""
         self._state = TaskRunResponse(
             run_id=workflow.info().workflow_id,
             status=RunStatus.queued,
@@ -91,8 +90,8 @@ class TaskRunWorkflow:
     def _resume(self, progress: RunProgress) -> None:
         self._state = progress.state
         self._steps = progress.steps
-        self._lease = progress.lease
-        self._checkpoint = progress.checkpoint
+        self._browser.lease = progress.lease
+        self._browser.checkpoint = progress.checkpoint
         self._feedback = progress.feedback
         self._recovered_from = progress.recovered_from
         self._cancel_requested = progress.cancel_requested
@@ -116,8 +115,8 @@ class TaskRunWorkflow:
     @workflow.run
     async def run(self, run: TaskRunInput) -> TaskRunResponse:
         try:
-            if self._lease is None:
-                self._lease = await self._launch()
+            if self._browser.lease is None:
+                await self._browser.launch()
             self._state.status = RunStatus.running
             outcome.publish_status(RunStatus.running)
             await self._loop()
@@ -128,60 +127,14 @@ class TaskRunWorkflow:
         except ApplicationError as exc:
             self._finish(RunStatus.failed, exc.message)
         # Not in a `finally`: a continue-as-new leaves through here too, and keeps the browser.
-        if self._lease is not None:
-            await self._close(self._lease)
+        await self._browser.close()
+        self._state.screenshot_urls = self._browser.screenshot_urls or None
+        self._state.downloaded_files = self._browser.downloads or None
         # The terminal status is published only now, with the browser closed: a client that
         # sees a final status can rely on everything being done.
         self._state.status, self._state.failure_reason = self._outcome
         self._state.finished_at = workflow.now()
         return outcome.end_run(self._state)
-
-    async def _launch(
-        self, checkpoint: Checkpoint | None = None, on_host: str | None = None
-    ) -> BrowserLease:
-        """Open the run's browser on any worker, or rebuild it from `checkpoint`.
-
-        `on_host` asks for the rebuild on that host first (its Chromium died, it did not):
-        if the host is gone too, the shared queue takes over.
-        """
-        request = self._request
-        launch = LaunchBrowserInput(
-            run_id=self._state.run_id,
-            url=request.url,
-            browser_address=request.browser_address,
-            user_agent=request.user_agent,
-            extra_http_headers=request.extra_http_headers,
-            checkpoint=checkpoint,
-            generation=str(workflow.uuid4()),
-        )
-        if on_host is not None:
-            try:
-                return await self._launch_on(launch, on_host, options.RELAUNCH_ON_HOST)
-            except ActivityError as exc:
-                if browser_loss(exc) is None:
-                    raise
-                workflow.logger.warning("relaunch on %s failed, using any worker", on_host)
-        return await self._launch_on(
-            launch, launch_queue(workflow.info().task_queue), options.LAUNCH
-        )
-
-    async def _launch_on(
-        self, launch: LaunchBrowserInput, queue: str, launch_options: options.ActivityOptions
-    ) -> BrowserLease:
-        handle = workflow.start_activity(
-            LAUNCH_BROWSER,
-            launch,
-            task_queue=queue,
-            result_type=BrowserLease,
-            **launch_options.kwargs(),
-        )
-        try:
-            return await asyncio.shield(handle)
-        except asyncio.CancelledError:
-            # Canceled while launching: wait for the browser anyway, so that it gets closed.
-            lease = await handle
-            await self._close(lease)
-            raise
 
     async def _loop(self) -> None:
         request = self._request
@@ -200,7 +153,7 @@ class TaskRunWorkflow:
             result = await self._on_host(
                 TAKE_STEP,
                 StepInput(
-                    lease=self._leased(),
+                    lease=self._browser.leased,
                     number=len(self._steps) + 1,
                     task=request.prompt,
                     history=self._history(),
@@ -216,7 +169,7 @@ class TaskRunWorkflow:
                 continue  # canceled or recovered mid-step: the top of the loop decides
             self._recovered_from = None
             record = result.record
-            self._checkpoint = result.checkpoint or self._checkpoint
+            self._browser.checkpoint = result.checkpoint or self._browser.checkpoint
             self._record(record)
             self._feedback = self._loop_warning()
             action = record.action
@@ -228,7 +181,7 @@ class TaskRunWorkflow:
             verdict = await self._on_host(
                 VERIFY_COMPLETION,
                 VerifyInput(
-                    lease=self._leased(),
+                    lease=self._browser.leased,
                     task=request.prompt,
                     output=action.get("output"),
                     summary=action.get("summary", ""),
@@ -254,7 +207,7 @@ class TaskRunWorkflow:
                 extracted = await self._on_host(
                     EXTRACT_OUTPUT,
                     ExtractInput(
-                        lease=self._leased(),
+                        lease=self._browser.leased,
                         task=request.prompt,
                         schema=schema,
                         model=request.model,
@@ -276,7 +229,7 @@ class TaskRunWorkflow:
     async def _continue_as_new(self) -> None:
         """Carry the run into a fresh execution; the browser stays where it is."""
         # Handles cannot travel: let the closing of discarded browsers finish first.
-        await self._settle_discarded()
+        await self._browser.settle()
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(
             TaskRunInput(
@@ -286,8 +239,8 @@ class TaskRunWorkflow:
                 progress=RunProgress(
                     state=self._state,
                     steps=self._steps,
-                    lease=self._lease,
-                    checkpoint=self._checkpoint,
+                    lease=self._browser.lease,
+                    checkpoint=self._browser.checkpoint,
                     feedback=self._feedback,
                     recovered_from=self._recovered_from,
                     cancel_requested=self._cancel_requested,
@@ -295,11 +248,6 @@ class TaskRunWorkflow:
                 ),
             )
         )
-
-    def _leased(self) -> BrowserLease:
-        if self._lease is None:
-            raise ApplicationError("the run has no browser (this is a bug in Wayfinder)")
-        return self._lease
 
     async def _on_host(self, activity: str, arg: HostInput, result_type: type[T]) -> T | None:
         """Run a browser activity on the host of `arg.lease`.
@@ -335,16 +283,10 @@ class TaskRunWorkflow:
                 f"the run lost its browser {MAX_RECOVERIES + 1} times; the last time: {reason}"
             )
         self._state.recoveries += 1
-        lost, self._lease = self._lease, None
         workflow.logger.warning("run %s lost its browser: %s", self._state.run_id, reason)
-        if lost is not None:
-            # If the old host is still alive (a crash, a stall), its context goes; if it is
-            # dead, this gives up after a few seconds. Either way the run does not wait for it.
-            self._discarded.append(self._start_close(lost, final=False))
-        self._lease = await self._launch(
-            self._checkpoint, on_host=lost.host_queue if lost and loss is Loss.browser else None
-        )
-        checkpoint_url = self._checkpoint.url if self._checkpoint else None
+        await self._browser.rebuild(loss)
+        checkpoint = self._browser.checkpoint
+        checkpoint_url = checkpoint.url if checkpoint else None
         self._steps.append(
             StepRecord(
                 number=len(self._steps) + 1,
@@ -416,47 +358,3 @@ class TaskRunWorkflow:
 
     def _finish(self, status: RunStatus, reason: str | None = None) -> None:
         self._outcome = (status, reason)
-
-    def _start_close(
-        self, lease: BrowserLease, *, final: bool
-    ) -> workflow.ActivityHandle[CloseBrowserOutput]:
-        return workflow.start_activity(
-            CLOSE_BROWSER,
-            CloseBrowserInput(
-                lease=lease,
-                screenshot_scrolls=self._request.max_screenshot_scrolls or 0,
-                final=final,
-            ),
-            task_queue=lease.host_queue,
-            result_type=CloseBrowserOutput,
-            **options.CLOSE.kwargs(),
-        )
-
-    async def _close(self, lease: BrowserLease) -> None:
-        """Close the run's browser, and wait for the ones recoveries discarded."""
-        await self._settle_discarded()
-        closed = await self._closed(self._start_close(lease, final=True))
-        if closed is not None:
-            self._keep_downloads(closed.downloaded_files)
-            self._state.screenshot_urls = closed.screenshot_urls or None
-
-    async def _settle_discarded(self) -> None:
-        for handle in self._discarded:
-            closed = await self._closed(handle)
-            if closed is not None:
-                self._keep_downloads(closed.downloaded_files)
-        self._discarded = []
-
-    async def _closed(
-        self, handle: workflow.ActivityHandle[CloseBrowserOutput]
-    ) -> CloseBrowserOutput | None:
-        try:
-            return await handle
-        except ActivityError as exc:
-            # The run's outcome stands; that browser went with its host.
-            workflow.logger.warning("closing a browser failed: %s", failure_reason(exc))
-            return None
-
-    def _keep_downloads(self, files: list[FileInfo]) -> None:
-        if files:
-            self._state.downloaded_files = [*(self._state.downloaded_files or []), *files]
