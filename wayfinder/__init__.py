@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from wayfinder.client import Client, RequestOptions, RunNotFoundError
     from wayfinder.models import (
+        BrowserSessionResponse,
+        BrowserSessionStatus,
         FileInfo,
         ModelOverride,
         RunEngine,
@@ -33,10 +35,15 @@ if TYPE_CHECKING:
         TokenUsage,
     )
     from wayfinder.plugin import WayfinderPlugin
+    from wayfinder.sessions import BrowserSessionClosedError, BrowserSessionNotFoundError
     from wayfinder.workflows.inputs import TaskRunInput
     from wayfinder.workflows.task_run import TaskRunWorkflow
 
 _EXPORTS = {
+    "BrowserSessionClosedError": "wayfinder.sessions",
+    "BrowserSessionNotFoundError": "wayfinder.sessions",
+    "BrowserSessionResponse": "wayfinder.models",
+    "BrowserSessionStatus": "wayfinder.models",
     "Client": "wayfinder.client",
     "RequestOptions": "wayfinder.client",
     "RunNotFoundError": "wayfinder.client",
@@ -55,6 +62,10 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "BrowserSessionClosedError",
+    "BrowserSessionNotFoundError",
+    "BrowserSessionResponse",
+    "BrowserSessionStatus",
     "Client",
     "FileInfo",
     "ModelOverride",

@@ -25,6 +25,8 @@ from ulid import ULID
 
 from wayfinder.devserver import embedded_dev_server
 from wayfinder.models import (
+    BrowserSessionResponse,
+    BrowserSessionStatus,
     ModelOverride,
     RunEngine,
     RunStatus,
@@ -33,6 +35,7 @@ from wayfinder.models import (
     TaskRunResponse,
 )
 from wayfinder.plugin import WayfinderPlugin
+from wayfinder.sessions import DEFAULT_TIMEOUT, Sessions
 from wayfinder.settings import Settings, get_settings
 from wayfinder.visibility import (
     TEMPORAL_STATUS,
@@ -230,6 +233,8 @@ class Client:
     ) -> TaskRunResponse:
         """`run_task` for a request already built (and validated) as a `TaskRunRequest`."""
         rpc = _rpc_options(request_options)
+        if request.browser_session_id is not None:
+            await self._sessions.check_open(request.browser_session_id, rpc)
         run_id = f"{RUN_ID_PREFIX}{ULID()}"
         created_at = datetime.now(UTC)
         try:
@@ -358,6 +363,53 @@ class Client:
         if description.status != WorkflowExecutionStatus.RUNNING:
             return
         await self.temporal.get_workflow_handle(run_id).cancel(**rpc)
+
+    @property
+    def _sessions(self) -> Sessions:
+        return Sessions(self.temporal, self.task_queue)
+
+    async def create_browser_session(
+        self,
+        timeout: int = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - the session's lifetime, in minutes
+        *,
+        request_options: RequestOptions | dict[str, Any] | None = None,
+    ) -> BrowserSessionResponse:
+        """Open a browser that runs can share (`run_task(browser_session_id=...)`).
+
+        It stays open `timeout` minutes (5 to 240) from its start, or until
+        `close_browser_session`. Runs in it take turns and keep its cookies and tabs.
+        """
+        return await self._sessions.create(timeout, _rpc_options(request_options))
+
+    async def get_browser_session(
+        self,
+        browser_session_id: str,
+        *,
+        request_options: RequestOptions | dict[str, Any] | None = None,
+    ) -> BrowserSessionResponse:
+        """The session's current state, or its final one once it has ended."""
+        return await self._sessions.get(browser_session_id, _rpc_options(request_options))
+
+    async def list_browser_sessions(
+        self,
+        status: BrowserSessionStatus | str | None = None,
+        limit: int = 50,
+        *,
+        request_options: RequestOptions | dict[str, Any] | None = None,
+    ) -> list[BrowserSessionResponse]:
+        """Sessions of the namespace, newest first, from Temporal's visibility (no worker
+        needed; `runs` is left empty here: `get_browser_session` has it)."""
+        return await self._sessions.list(status, limit, _rpc_options(request_options))
+
+    async def close_browser_session(
+        self,
+        browser_session_id: str,
+        *,
+        request_options: RequestOptions | dict[str, Any] | None = None,
+    ) -> BrowserSessionResponse:
+        """Close the session and its browser; returns once the browser is closed. A run still
+        using it fails (its browser is gone); runs waiting for it fail before they start."""
+        return await self._sessions.close(browser_session_id, _rpc_options(request_options))
 
     async def _describe(self, run_id: str, rpc: dict[str, Any]) -> WorkflowExecutionDescription:
         try:

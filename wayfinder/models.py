@@ -214,7 +214,6 @@ class TaskRunRequest(BaseModel):
     def _reject_unimplemented(self) -> TaskRunRequest:
         not_yet = {
             "proxy_location": self.proxy_location is not None,
-            "browser_session_id": self.browser_session_id is not None,
             "publish_workflow": self.publish_workflow,
             "webhook_url": self.webhook_url is not None,
             "totp_identifier": self.totp_identifier is not None,
@@ -223,6 +222,11 @@ class TaskRunRequest(BaseModel):
         given = [name for name, is_set in not_yet.items() if is_set]
         if given:
             raise ValueError(f"{', '.join(given)} {_NOT_YET}")
+        if self.browser_session_id is not None and self.browser_address is not None:
+            raise ValueError(
+                "browser_session_id and browser_address both choose the run's browser; give "
+                "one of them (a session's browser is always one Wayfinder launched)"
+            )
         return self
 
     @property
@@ -328,3 +332,44 @@ class TaskRunResponse(BaseModel):
     recoveries: int = 0
     """Times the run lost its browser (a worker or Chromium died) and carried on in a new one
     rebuilt from its last checkpoint. Each has an entry of type `recover` in the step log."""
+
+
+class BrowserSessionStatus(StrEnum):
+    """Where a browser session is in its life. The last three are final."""
+
+    created = "created"
+    """Its browser is being launched."""
+    running = "running"
+    """Its browser is open: runs given its id run in it, one at a time."""
+    closed = "closed"
+    timed_out = "timed_out"
+    failed = "failed"
+    """Its browser could not be launched or rebuilt."""
+
+    @property
+    def is_final(self) -> bool:
+        return self in (
+            BrowserSessionStatus.closed,
+            BrowserSessionStatus.timed_out,
+            BrowserSessionStatus.failed,
+        )
+
+
+class BrowserSessionResponse(BaseModel):
+    """The state of a browser session, as `create_browser_session` and friends return it."""
+
+    browser_session_id: str
+    status: BrowserSessionStatus
+    timeout: float
+    """Minutes from the session's start until it closes by itself."""
+    created_at: datetime
+    started_at: datetime | None = None
+    """When its browser was open."""
+    closed_at: datetime | None = None
+    runs: list[str] = Field(default_factory=list)
+    """Ids of the runs given this session, in the order they asked for its browser."""
+    current_run_id: str | None = None
+    """The run using the browser now; the others in `runs` have finished or wait their turn."""
+    rebuilds: int = 0
+    """Times the browser was lost (its worker or Chromium died) and rebuilt from a checkpoint."""
+    failure_reason: str | None = None

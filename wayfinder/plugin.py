@@ -27,6 +27,7 @@ from wayfinder.activities.contracts import is_launch_queue, launch_queue
 from wayfinder.activities.extract import ExtractActivities
 from wayfinder.activities.heartbeat import HEARTBEAT_INTERVAL
 from wayfinder.activities.runtime import ActivityRuntime
+from wayfinder.activities.session import SessionActivities
 from wayfinder.activities.step import StepActivities
 from wayfinder.activities.verify import VerifyActivities
 from wayfinder.settings import Settings, get_settings
@@ -38,6 +39,7 @@ from wayfinder.worker import (
     launch_tuner,
     new_host_queue,
 )
+from wayfinder.workflows.browser_session import BrowserSessionWorkflow
 from wayfinder.workflows.task_run import TaskRunWorkflow
 
 PLUGIN_NAME = "wayfinder.WayfinderPlugin"
@@ -80,6 +82,7 @@ class WayfinderPlugin(SimplePlugin):
             VerifyActivities(self.runtime).verify_completion,
             ExtractActivities(self.runtime).extract_output,
             browser.close_browser,
+            SessionActivities(self.runtime).hold_browser,
         ]
         self._host: _Companion | None = None
         self._launchers: dict[str, _Companion] = {}
@@ -108,7 +111,11 @@ class WayfinderPlugin(SimplePlugin):
             config["tuner"] = launch_tuner(supplier)
             config["max_concurrent_activity_task_polls"] = LAUNCH_POLLERS
         else:
-            config["workflows"] = [*config.get("workflows", []), TaskRunWorkflow]
+            config["workflows"] = [
+                *config.get("workflows", []),
+                TaskRunWorkflow,
+                BrowserSessionWorkflow,
+            ]
         return config
 
     async def run_worker(self, worker: Worker, next: Callable[[Worker], Awaitable[None]]) -> None:

@@ -39,9 +39,10 @@ from wayfinder.browser.limit import ContextLimit
 
 HOST_QUEUE_PREFIX = "wayfinder-host-"
 
-HOST_TASKS_PER_RUN = 2
-"""Host tasks one run can have at once: the current one, plus one still finishing after it was
-canceled or timed out (the workflow moves on to the next, or to `close_browser`, meanwhile)."""
+HOST_TASKS_PER_RUN = 3
+"""Host tasks one browser context can have at once: the current one, plus one still finishing
+after it was canceled or timed out (the workflow moves on to the next, or to `close_browser`,
+meanwhile), plus the `hold_browser` of a browser session that owns the context."""
 
 HOST_SPARE_SLOTS = 2
 """Room for a relaunch or checkpoint task on top of that."""

@@ -17,6 +17,7 @@ from wayfinder.activities.contracts import (
     LaunchBrowserInput,
     is_launch_queue,
 )
+from wayfinder.activities.options import BROWSER_LOST
 from wayfinder.activities.runtime import ActivityGroup
 from wayfinder.browser.checkpoint import restore
 from wayfinder.browser.host import BrowserGoneError, BrowserRun, BrowserUnreachableError
@@ -36,6 +37,8 @@ class BrowserActivities(ActivityGroup):
         fails closes the context again, so that it does not keep that room while the retry
         goes wherever there is some.
         """
+        if request.reuse_only:
+            return await self._navigate(request)
         host = self._rt.host
         reserved = is_launch_queue(activity.info().task_queue)
         launched = False
@@ -48,6 +51,21 @@ class BrowserActivities(ActivityGroup):
                 await host.close(request.run_id, request.generation)
             if reserved:
                 host.limit.launch_done(request.run_id)
+        return BrowserLease(
+            run_id=request.run_id, host_queue=self._rt.host_queue, generation=request.generation
+        )
+
+    async def _navigate(self, request: LaunchBrowserInput) -> BrowserLease:
+        """A run in a browser session opens its URL in the session's live browser."""
+        host = self._rt.host
+        try:
+            if not host.holds(request.run_id, request.generation):
+                raise BrowserGoneError(
+                    f"the browser of session {request.run_id} is no longer on this worker"
+                )
+            await self._load(host.get(request.run_id), request)
+        except BrowserGoneError as exc:
+            raise ApplicationError(str(exc), type=BROWSER_LOST, non_retryable=True) from exc
         return BrowserLease(
             run_id=request.run_id, host_queue=self._rt.host_queue, generation=request.generation
         )

@@ -18,8 +18,9 @@ TAKE_STEP = "take_step"
 VERIFY_COMPLETION = "verify_completion"
 EXTRACT_OUTPUT = "extract_output"
 CLOSE_BROWSER = "close_browser"
+HOLD_BROWSER = "hold_browser"
 
-HOST_ACTIVITIES = (TAKE_STEP, VERIFY_COMPLETION, EXTRACT_OUTPUT, CLOSE_BROWSER)
+HOST_ACTIVITIES = (TAKE_STEP, VERIFY_COMPLETION, EXTRACT_OUTPUT, CLOSE_BROWSER, HOLD_BROWSER)
 """Activities that need the run's live browser, so they go to the host's own queue."""
 
 LAUNCH_QUEUE_SUFFIX = "-launch"
@@ -58,6 +59,9 @@ class LaunchBrowserInput(BaseModel):
     """Rebuild the run's browser from this checkpoint instead of opening `url` (recovery)."""
     generation: str = ""
     """Set by the workflow per launch; a retry of the same launch keeps it."""
+    reuse_only: bool = False
+    """A run in a browser session: only navigate the session's live browser of `generation` to
+    `url`; never open a context, never close one (a failed navigation leaves it open)."""
 
 
 class StepInput(BaseModel):
@@ -121,6 +125,12 @@ class CloseBrowserInput(BaseModel):
     """False when a recovery discards a lost browser: no final screenshots then."""
 
 
+class HoldBrowserInput(BaseModel):
+    """A browser session's hold on its browser: heartbeats while the context lives."""
+
+    lease: BrowserLease
+
+
 class CloseBrowserOutput(BaseModel):
     screenshot_urls: list[str] = Field(default_factory=list)
     """Most recent first."""
@@ -130,6 +140,7 @@ class CloseBrowserOutput(BaseModel):
 __all__ = [
     "CLOSE_BROWSER",
     "EXTRACT_OUTPUT",
+    "HOLD_BROWSER",
     "HOST_ACTIVITIES",
     "LAUNCH_BROWSER",
     "LAUNCH_QUEUE_SUFFIX",
@@ -141,6 +152,7 @@ __all__ = [
     "CloseBrowserOutput",
     "ExtractInput",
     "ExtractOutput",
+    "HoldBrowserInput",
     "LaunchBrowserInput",
     "StepInput",
     "StepRecord",

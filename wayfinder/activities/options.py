@@ -101,3 +101,25 @@ CLOSE = ActivityOptions(
     schedule_to_start=HOST_SCHEDULE_TO_START,
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2),
 )
+
+SESSION_NAVIGATE = ActivityOptions(
+    # A run in a browser session opening its URL in the session's browser, on its host: the
+    # short schedule-to-start tells a dead host from a busy one, as for any host activity.
+    start_to_close=timedelta(seconds=60),
+    schedule_to_start=HOST_SCHEDULE_TO_START,
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_attempts=3,
+        non_retryable_error_types=[BROWSER_LOST],
+    ),
+)
+
+HOLD = ActivityOptions(
+    # A browser session's hold on its browser: it lasts as long as the session (240 minutes
+    # at most) and heartbeats like a step, so that a dead host is noticed in seconds. One
+    # attempt: when it ends, the session rebuilds its browser rather than retrying the hold.
+    start_to_close=timedelta(hours=5),
+    schedule_to_start=HOST_SCHEDULE_TO_START,
+    heartbeat=HOST_HEARTBEAT,
+    retry_policy=RetryPolicy(maximum_attempts=1),
+)

@@ -32,6 +32,8 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.workflows.failures import Loss, browser_loss, failure_reason, loss_description
     from wayfinder.workflows.inputs import RunProgress, TaskRunInput
     from wayfinder.workflows.run_browser import RunBrowser
+    from wayfinder.workflows.session_browser import SessionBrowser
+    from wayfinder.workflows.session_messages import GRANTED, SessionGrant
 
 T = TypeVar("T")
 HostInput = StepInput | VerifyInput | ExtractInput
@@ -61,16 +63,22 @@ class TaskRunWorkflow:
         self._steps: list[StepRecord] = []
         self._cancel_requested = False
         self._outcome: tuple[RunStatus, str | None] = (RunStatus.failed, "the run ended early")
-        self._browser = RunBrowser(
-            LaunchBrowserInput(
-                run_id=workflow.info().workflow_id,
-                url=request.url,
-                browser_address=request.browser_address,
-                user_agent=request.user_agent,
-                extra_http_headers=request.extra_http_headers,
-            ),
-            screenshot_scrolls=request.max_screenshot_scrolls or 0,
-        )
+        self._browser: RunBrowser | SessionBrowser
+        if request.browser_session_id is not None:
+            self._browser = SessionBrowser(
+                request.browser_session_id, run_id=workflow.info().workflow_id, url=request.url
+            )
+        else:
+            self._browser = RunBrowser(
+                LaunchBrowserInput(
+                    run_id=workflow.info().workflow_id,
+                    url=request.url,
+                    browser_address=request.browser_address,
+                    user_agent=request.user_agent,
+                    extra_http_headers=request.extra_http_headers,
+                ),
+                screenshot_scrolls=request.max_screenshot_scrolls or 0,
+            )
         self._recovered_from: str | None = None
         self._state = TaskRunResponse(
             run_id=workflow.info().workflow_id,
@@ -106,6 +114,12 @@ class TaskRunWorkflow:
     def get_steps(self, after: int = 0) -> list[StepRecord]:
         """Steps numbered above `after`: lets a client follow a run step by step."""
         return [step for step in self._steps if step.number > after]
+
+    @workflow.signal(name=GRANTED)
+    def session_granted(self, grant: SessionGrant) -> None:
+        """The answer of the run's browser session (see `session_messages`)."""
+        if isinstance(self._browser, SessionBrowser):
+            self._browser.granted(grant)
 
     @workflow.signal(name="cancel")
     def cancel(self) -> None:

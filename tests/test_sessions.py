@@ -1,0 +1,201 @@
+"""Browser sessions: one browser kept open across runs, which take turns in it.
+
+Real Temporal, worker, Chromium, portal and fake model, as everywhere. The session-wide worker
+of `conftest.py` is the host; its `BrowserHost` tells whether the session's browser is open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from tests.fixtures.fake_anthropic import FakeAnthropicServer
+from tests.fixtures.portal import FIELDS, PORTAL_PASSWORD, PORTAL_USER, add_portal
+from tests.fixtures.sites import SiteServer
+from wayfinder import (
+    BrowserSessionClosedError,
+    BrowserSessionNotFoundError,
+    BrowserSessionResponse,
+    BrowserSessionStatus,
+    Client,
+    RunStatus,
+    TaskRunResponse,
+    WayfinderPlugin,
+)
+from wayfinder.sessions import Sessions
+
+WAIT_LIMIT = 90.0
+
+LOGIN_TASK = (
+    f'Fill "{PORTAL_USER}" into "Username", fill "{PORTAL_PASSWORD}" into "Password", '
+    'then click "Log in".'
+)
+
+
+def claim_only_task(token: str) -> str:
+    """Files a claim on the claim page itself: no login step (the page needs the cookie)."""
+    values = {
+        "full_name": "Ada Lovelace",
+        "policy": "HM-11235",
+        "email": "ada@example.com",
+        "phone": "0117 496 0456",
+        "incident_date": "2026-10-02",
+    }
+    fills = ", ".join(f'fill "{values[key]}" into "{label}"' for key, label, _ in FIELDS)
+    return (
+        f'{fills}, select "Fire" from "Claim type", fill "Kitchen fire {token}" into '
+        '"Description", check "I confirm", then click "Submit claim".'
+    )
+
+
+@pytest.fixture
+def portal(sites: SiteServer) -> SiteServer:
+    add_portal(sites)
+    return sites
+
+
+async def _session_until(
+    client: Client, session_id: str, predicate: Callable[[BrowserSessionResponse], bool]
+) -> BrowserSessionResponse:
+    async with asyncio.timeout(WAIT_LIMIT):
+        while True:
+            session = await client.get_browser_session(session_id)
+            if predicate(session):
+                return session
+            await asyncio.sleep(0.1)
+
+
+async def _final(client: Client, run_id: str) -> TaskRunResponse:
+    async with asyncio.timeout(WAIT_LIMIT):
+        while True:
+            run = await client.get_run(run_id)
+            if run.status.is_final:
+                return run
+            await asyncio.sleep(0.1)
+
+
+async def test_two_runs_share_the_login_of_one_session(
+    client: Client, portal: SiteServer, plugin: WayfinderPlugin, token: str
+) -> None:
+    host = plugin.runtime.host
+    session = await client.create_browser_session(timeout=10)
+    session_id = session.browser_session_id
+    assert session_id.startswith("pbs_")
+    assert session.timeout == 10
+
+    first = await client.run_task(
+        LOGIN_TASK,
+        url=f"{portal.url}/portal/login",
+        browser_session_id=session_id,
+        wait_for_completion=True,
+    )
+    assert first.status is RunStatus.completed, first.failure_reason
+    # Without the first run's cookie, /portal/claim redirects to the login page.
+    second = await client.run_task(
+        claim_only_task(token),
+        url=f"{portal.url}/portal/claim",
+        browser_session_id=session_id,
+        wait_for_completion=True,
+    )
+    assert second.status is RunStatus.completed, second.failure_reason
+    steps = await client.get_run_steps(second.run_id)
+    assert steps and all("/portal/login" not in step.url for step in steps)
+    claims = [s for s in portal.submissions if s.get("description") == f"Kitchen fire {token}"]
+    assert len(claims) == 1 and claims[0]["claim_type"] == "fire"
+
+    # Neither run closed the session's browser.
+    open_session = await client.get_browser_session(session_id)
+    assert open_session.status is BrowserSessionStatus.running
+    assert open_session.runs == [first.run_id, second.run_id]
+    assert open_session.current_run_id is None
+    assert session_id in host.run_ids
+
+    closed = await client.close_browser_session(session_id)
+    assert closed.status is BrowserSessionStatus.closed
+    assert closed.closed_at is not None
+    assert session_id not in host.run_ids
+    listed = {s.browser_session_id: s for s in await client.list_browser_sessions()}
+    assert listed[session_id].timeout == 10
+
+
+async def test_runs_started_together_in_a_session_take_turns(
+    client: Client, sites: SiteServer, fake_model: FakeAnthropicServer, token: str
+) -> None:
+    fake_model.delay(token, 0.3)
+    session = await client.create_browser_session(timeout=10)
+    session_id = session.browser_session_id
+    task = f'{token} Click "Catalogue", then click "Garden", then get the price of the Watering Can'
+    runs = await asyncio.gather(
+        *(
+            client.run_task(task, url=f"{sites.url}/shop", browser_session_id=session_id)
+            for _ in range(2)
+        )
+    )
+    state = await _session_until(client, session_id, lambda s: len(s.runs) == 2)
+    first_id, second_id = state.runs
+    async with asyncio.timeout(WAIT_LIMIT):
+        while True:
+            # Read the second run's steps before the first's status: a second run with steps
+            # must have found the first already over.
+            second_steps = await client.get_run_steps(second_id)
+            first = await client.get_run(first_id)
+            if second_steps:
+                assert first.status.is_final, (
+                    "the second run acted while the first held the browser"
+                )
+                break
+            await asyncio.sleep(0.05)
+    finals = [await _final(client, run.run_id) for run in runs]
+    assert all(run.status is RunStatus.completed for run in finals), finals
+    await client.close_browser_session(session_id)
+
+
+async def test_session_timeout_closes_its_browser(
+    client: Client, plugin: WayfinderPlugin, sites: SiteServer
+) -> None:
+    """Started through `Sessions.start` with seconds: the public minimum is five minutes."""
+    host = plugin.runtime.host
+    session = await Sessions(client.temporal, client.task_queue).start(timedelta(seconds=4), {})
+    session_id = session.browser_session_id
+    await _session_until(client, session_id, lambda s: s.status is BrowserSessionStatus.running)
+    assert session_id in host.run_ids
+
+    ended = await _session_until(client, session_id, lambda s: s.status.is_final)
+    assert ended.status is BrowserSessionStatus.timed_out
+    assert session_id not in host.run_ids
+    with pytest.raises(BrowserSessionClosedError, match="timed_out"):
+        await client.run_task("Get the heading", url=sites.url, browser_session_id=session_id)
+
+
+async def test_unknown_or_closed_session_fails_before_the_run_starts(
+    client: Client, sites: SiteServer
+) -> None:
+    before = {run.run_id for run in await client.list_runs(limit=500)}
+    with pytest.raises(BrowserSessionNotFoundError, match="no browser session"):
+        await client.run_task("Get the heading", browser_session_id="pbs_01NOSUCHSESSION0000000000")
+    with pytest.raises(BrowserSessionNotFoundError, match="start with 'pbs_'"):
+        await client.run_task("Get the heading", browser_session_id="tsk_123")
+    session = await client.create_browser_session(timeout=5)
+    await client.close_browser_session(session.browser_session_id)
+    with pytest.raises(BrowserSessionClosedError, match="create_browser_session"):
+        await client.run_task(
+            "Get the heading", url=sites.url, browser_session_id=session.browser_session_id
+        )
+    assert {run.run_id for run in await client.list_runs(limit=500)} <= before
+
+
+async def test_session_arguments_are_validated(client: Client) -> None:
+    with pytest.raises(ValidationError, match="greater than or equal to 5"):
+        await client.create_browser_session(timeout=2)
+    with pytest.raises(ValidationError, match="less than or equal to 240"):
+        await client.create_browser_session(timeout=241)
+    with pytest.raises(ValidationError, match="browser_session_id and browser_address"):
+        await client.run_task(
+            "Get the heading",
+            browser_session_id="pbs_x",
+            browser_address="http://127.0.0.1:9222",
+        )
