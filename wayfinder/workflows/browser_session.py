@@ -185,8 +185,8 @@ class BrowserSessionWorkflow:
             raise ApplicationError(f"the session lost its browser {MAX_REBUILDS + 1} times")
         workflow.logger.warning("session %s: %s", self._state.browser_session_id, reason)
         await self._release_hold()
-        self._state.rebuilds += 1
         await self._browser.rebuild(loss)
+        self._state.rebuilds += 1  # counted once the new browser is open
         # The holder is told by the rebuild it asked for, or finds out at its next step.
 
     async def _grant_next(self) -> bool:
