@@ -199,3 +199,27 @@ async def test_session_arguments_are_validated(client: Client) -> None:
             browser_session_id="pbs_x",
             browser_address="http://127.0.0.1:9222",
         )
+
+
+async def test_a_terminated_run_does_not_keep_the_session_from_the_next(
+    client: Client, sites: SiteServer, fake_model: FakeAnthropicServer, token: str
+) -> None:
+    """A run terminated in Temporal never gives the browser back: the session notices."""
+    fake_model.delay(token, 1.0)
+    session = await client.create_browser_session(timeout=10)
+    session_id = session.browser_session_id
+    stuck = await client.run_task(
+        f'{token} Keep clicking "Catalogue"', url=f"{sites.url}/shop", browser_session_id=session_id
+    )
+    await _session_until(client, session_id, lambda s: s.current_run_id == stuck.run_id)
+    await client.temporal.get_workflow_handle(stuck.run_id).terminate("an operator stopped it")
+
+    next_run = await client.run_task(
+        'Click "Catalogue", then click "Garden", then get the price of the Watering Can',
+        url=f"{sites.url}/shop",
+        browser_session_id=session_id,
+        wait_for_completion=True,
+        timeout=60,
+    )
+    assert next_run.status is RunStatus.completed, next_run.failure_reason
+    await client.close_browser_session(session_id)

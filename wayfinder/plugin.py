@@ -73,6 +73,7 @@ class WayfinderPlugin(SimplePlugin):
         self.settings = settings or get_settings()
         self.runtime = ActivityRuntime.create(self.settings, new_host_queue())
         browser = BrowserActivities(self.runtime)
+        session = SessionActivities(self.runtime)
         self._launch_activities: list[Callable[..., Any]] = [browser.launch_browser]
         self._host_activities: list[Callable[..., Any]] = [
             # Launch is also on the host queue: a Chromium that crashed under a live worker
@@ -82,7 +83,8 @@ class WayfinderPlugin(SimplePlugin):
             VerifyActivities(self.runtime).verify_completion,
             ExtractActivities(self.runtime).extract_output,
             browser.close_browser,
-            SessionActivities(self.runtime).hold_browser,
+            session.hold_browser,
+            session.run_is_open,
         ]
         self._host: _Companion | None = None
         self._launchers: dict[str, _Companion] = {}

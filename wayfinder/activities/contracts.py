@@ -19,6 +19,7 @@ VERIFY_COMPLETION = "verify_completion"
 EXTRACT_OUTPUT = "extract_output"
 CLOSE_BROWSER = "close_browser"
 HOLD_BROWSER = "hold_browser"
+RUN_IS_OPEN = "run_is_open"
 
 HOST_ACTIVITIES = (TAKE_STEP, VERIFY_COMPLETION, EXTRACT_OUTPUT, CLOSE_BROWSER, HOLD_BROWSER)
 """Activities that need the run's live browser, so they go to the host's own queue."""
@@ -131,6 +132,12 @@ class HoldBrowserInput(BaseModel):
     lease: BrowserLease
 
 
+class RunIsOpenInput(BaseModel):
+    """Whether the run holding a session's browser still runs (it may have been terminated)."""
+
+    run_id: str
+
+
 class CloseBrowserOutput(BaseModel):
     screenshot_urls: list[str] = Field(default_factory=list)
     """Most recent first."""
@@ -144,6 +151,7 @@ __all__ = [
     "HOST_ACTIVITIES",
     "LAUNCH_BROWSER",
     "LAUNCH_QUEUE_SUFFIX",
+    "RUN_IS_OPEN",
     "TAKE_STEP",
     "VERIFY_COMPLETION",
     "BrowserLease",
@@ -154,6 +162,7 @@ __all__ = [
     "ExtractOutput",
     "HoldBrowserInput",
     "LaunchBrowserInput",
+    "RunIsOpenInput",
     "StepInput",
     "StepRecord",
     "StepResult",

@@ -123,3 +123,10 @@ HOLD = ActivityOptions(
     heartbeat=HOST_HEARTBEAT,
     retry_policy=RetryPolicy(maximum_attempts=1),
 )
+
+RUN_CHECK = ActivityOptions(
+    # A session asking Temporal whether the run holding its browser still runs: a describe.
+    start_to_close=timedelta(seconds=10),
+    schedule_to_start=HOST_SCHEDULE_TO_START,
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2),
+)

@@ -1,13 +1,20 @@
-"""A browser session's hold on its browser, on the worker process that has it."""
+"""A browser session's activities, on the worker process that has its browser."""
 
 from __future__ import annotations
 
 import asyncio
 
 from temporalio import activity
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
-from wayfinder.activities.contracts import HOLD_BROWSER, HoldBrowserInput
+from wayfinder.activities.contracts import (
+    HOLD_BROWSER,
+    RUN_IS_OPEN,
+    HoldBrowserInput,
+    RunIsOpenInput,
+)
 from wayfinder.activities.heartbeat import HEARTBEAT_INTERVAL
 from wayfinder.activities.options import BROWSER_LOST
 from wayfinder.activities.runtime import ActivityGroup
@@ -37,3 +44,19 @@ class SessionActivities(ActivityGroup):
                 raise ApplicationError(str(exc), type=BROWSER_LOST, non_retryable=True) from exc
             activity.heartbeat()
             await asyncio.sleep(HEARTBEAT_INTERVAL)
+
+    @activity.defn(name=RUN_IS_OPEN)
+    async def run_is_open(self, request: RunIsOpenInput) -> bool:
+        """Whether the run's workflow is still open in Temporal.
+
+        A run gives the session's browser back in every way it can end by itself; one
+        terminated by an operator cannot, and would keep it from the runs waiting forever.
+        """
+        handle = activity.client().get_workflow_handle(request.run_id)
+        try:
+            description = await handle.describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return description.status == WorkflowExecutionStatus.RUNNING

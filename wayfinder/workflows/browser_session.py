@@ -24,8 +24,10 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.activities import options
     from wayfinder.activities.contracts import (
         HOLD_BROWSER,
+        RUN_IS_OPEN,
         HoldBrowserInput,
         LaunchBrowserInput,
+        RunIsOpenInput,
     )
     from wayfinder.models import BrowserSessionResponse, BrowserSessionStatus
     from wayfinder.search_attributes import STATUS
@@ -50,6 +52,10 @@ MAX_REBUILDS = 10
 """Browsers a session may lose before it gives up: one that dies every time is not coming back."""
 
 SESSION_FAILED = "BrowserSessionFailed"
+
+HOLDER_CHECK = timedelta(seconds=10)
+"""How often a session checks that the run holding its browser still runs: a run terminated by
+an operator never gives the browser back."""
 
 
 @workflow.defn(name=SESSION_WORKFLOW)
@@ -154,10 +160,15 @@ class BrowserSessionWorkflow:
             if await self._grant_next():
                 continue
             self._changed = False
+            holder = self._state.current_run_id
             try:
-                await workflow.wait_condition(self._has_news, timeout=remaining)
+                await workflow.wait_condition(
+                    self._has_news, timeout=min(remaining, HOLDER_CHECK) if holder else remaining
+                )
             except TimeoutError:
-                pass  # the top of the loop sees the deadline
+                # The top of the loop sees the deadline; a holder that is gone is let go.
+                if holder is not None and holder == self._state.current_run_id:
+                    await self._let_go_if_gone(holder)
 
     def _has_news(self) -> bool:
         return self._changed or (self._hold is not None and self._hold.done())
@@ -220,6 +231,23 @@ class BrowserSessionWorkflow:
             workflow.logger.warning("run %s cannot be told about the session: %s", run_id, exc)
             return False
         return True
+
+    async def _let_go_if_gone(self, run_id: str) -> None:
+        lease = self._browser.leased
+        try:
+            is_open = await workflow.execute_activity(
+                RUN_IS_OPEN,
+                RunIsOpenInput(run_id=run_id),
+                task_queue=lease.host_queue,
+                result_type=bool,
+                **options.RUN_CHECK.kwargs(),
+            )
+        except ActivityError:
+            return  # the host may be gone: its hold will tell, and the check comes again
+        if not is_open and self._state.current_run_id == run_id:
+            workflow.logger.warning("run %s ended without giving the browser back", run_id)
+            self._state.current_run_id = None
+            self._changed = True
 
     def _start_hold(self) -> workflow.ActivityHandle[None]:
         lease = self._browser.leased
