@@ -104,6 +104,11 @@ async def test_two_runs_share_the_login_of_one_session(
     assert second.status is RunStatus.completed, second.failure_reason
     steps = await client.get_run_steps(second.run_id)
     assert steps and all("/portal/login" not in step.url for step in steps)
+    # Each run keeps its own artifacts, though the browser (and its id on the host) is shared.
+    assert all(s.screenshot_key and s.screenshot_key.startswith(second.run_id) for s in steps)
+    assert first.screenshot_urls and second.screenshot_urls
+    assert second.run_id in second.screenshot_urls[0]
+    assert first.screenshot_urls != second.screenshot_urls
     claims = [s for s in portal.submissions if s.get("description") == f"Kitchen fire {token}"]
     assert len(claims) == 1 and claims[0]["claim_type"] == "fire"
 
@@ -193,11 +198,18 @@ async def test_session_arguments_are_validated(client: Client) -> None:
         await client.create_browser_session(timeout=2)
     with pytest.raises(ValidationError, match="less than or equal to 240"):
         await client.create_browser_session(timeout=241)
-    with pytest.raises(ValidationError, match="browser_session_id and browser_address"):
+    with pytest.raises(ValidationError, match="browser_session_id cannot go with browser_address"):
         await client.run_task(
             "Get the heading",
             browser_session_id="pbs_x",
             browser_address="http://127.0.0.1:9222",
+        )
+    with pytest.raises(ValidationError, match="cannot go with user_agent, extra_http_headers"):
+        await client.run_task(
+            "Get the heading",
+            browser_session_id="pbs_x",
+            user_agent="TestAgent/1.0",
+            extra_http_headers={"X-Test": "1"},
         )
 
 
@@ -223,3 +235,29 @@ async def test_a_terminated_run_does_not_keep_the_session_from_the_next(
     )
     assert next_run.status is RunStatus.completed, next_run.failure_reason
     await client.close_browser_session(session_id)
+
+
+async def test_closing_a_session_fails_the_run_in_it_and_the_runs_waiting(
+    client: Client,
+    sites: SiteServer,
+    fake_model: FakeAnthropicServer,
+    plugin: WayfinderPlugin,
+    token: str,
+) -> None:
+    fake_model.delay(token, 0.5)
+    session = await client.create_browser_session(timeout=10)
+    session_id = session.browser_session_id
+    task = f'{token} Keep clicking "Catalogue"'
+    working = await client.run_task(task, url=f"{sites.url}/shop", browser_session_id=session_id)
+    await _session_until(client, session_id, lambda s: s.current_run_id == working.run_id)
+    waiting = await client.run_task(task, url=f"{sites.url}/shop", browser_session_id=session_id)
+    await _session_until(client, session_id, lambda s: waiting.run_id in s.runs)
+
+    closed = await client.close_browser_session(session_id)
+    assert closed.status is BrowserSessionStatus.closed
+    assert session_id not in plugin.runtime.host.run_ids
+    for run in (working, waiting):
+        final = await _final(client, run.run_id)
+        assert final.status is RunStatus.failed
+        assert final.failure_reason and session_id in final.failure_reason, final.failure_reason
+    assert (await client.get_run(waiting.run_id)).step_count == 0

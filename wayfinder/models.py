@@ -222,11 +222,20 @@ class TaskRunRequest(BaseModel):
         given = [name for name, is_set in not_yet.items() if is_set]
         if given:
             raise ValueError(f"{', '.join(given)} {_NOT_YET}")
-        if self.browser_session_id is not None and self.browser_address is not None:
-            raise ValueError(
-                "browser_session_id and browser_address both choose the run's browser; give "
-                "one of them (a session's browser is always one Wayfinder launched)"
-            )
+        if self.browser_session_id is not None:
+            # The session's browser is open already: what shapes a new context cannot apply.
+            shaping = {
+                "browser_address": self.browser_address is not None,
+                "user_agent": self.user_agent is not None,
+                "extra_http_headers": self.extra_http_headers is not None,
+            }
+            clashing = [name for name, is_set in shaping.items() if is_set]
+            if clashing:
+                raise ValueError(
+                    f"browser_session_id cannot go with {', '.join(clashing)}: a run in a "
+                    "browser session uses the session's browser as it is; leave "
+                    f"{'it' if len(clashing) == 1 else 'them'} unset"
+                )
         return self
 
     @property

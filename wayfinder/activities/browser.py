@@ -122,7 +122,11 @@ class BrowserActivities(ActivityGroup):
             return CloseBrowserOutput()
         screenshots: list[str] = []
         if request.final:
-            screenshots = await self._final_screenshots(run_id, request.screenshot_scrolls)
+            screenshots = await self._final_screenshots(
+                run_id, request.run_id or run_id, request.screenshot_scrolls
+            )
+        if request.keep_open:
+            return CloseBrowserOutput(screenshot_urls=screenshots)
         closed = await self._rt.host.close(run_id, request.lease.generation)
         files = [
             FileInfo(
@@ -137,8 +141,9 @@ class BrowserActivities(ActivityGroup):
         ]
         return CloseBrowserOutput(screenshot_urls=screenshots, downloaded_files=files)
 
-    async def _final_screenshots(self, run_id: str, scrolls: int) -> list[str]:
-        """The viewport, then `scrolls` more while scrolling down; most recent first."""
+    async def _final_screenshots(self, run_id: str, owner: str, scrolls: int) -> list[str]:
+        """The viewport, then `scrolls` more while scrolling down; most recent first. They are
+        kept under `owner`: the run whose screenshots they are."""
         screenshots: list[str] = []
         try:
             run = self._rt.host.get(run_id)
@@ -147,7 +152,7 @@ class BrowserActivities(ActivityGroup):
                     await run.page.evaluate("window.scrollBy(0, window.innerHeight)")
                     await run.page.wait_for_timeout(300)  # let lazily loaded content appear
                 image = await run.page.screenshot(type="png")
-                key = self._rt.artifacts.put(f"{run_id}/final-{index}.png", image)
+                key = self._rt.artifacts.put(f"{owner}/final-{index}.png", image)
                 screenshots.insert(0, self._rt.artifacts.url(key))
         except BrowserGoneError as exc:
             activity.logger.warning("no final screenshot of %s: %s", run_id, exc)

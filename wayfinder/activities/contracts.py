@@ -68,6 +68,9 @@ class LaunchBrowserInput(BaseModel):
 class StepInput(BaseModel):
     lease: BrowserLease
     number: int
+    run_id: str | None = None
+    """The run's own id, under which its step artifacts are kept; the lease's is the browser's,
+    which in a browser session is the session's, shared by all its runs."""
     task: str
     history: list[str] = Field(default_factory=list)
     """One line per earlier step (see `StepRecord.summary`)."""
@@ -124,6 +127,11 @@ class CloseBrowserInput(BaseModel):
     """Extra screenshots taken while scrolling down, for lazily loaded content."""
     final: bool = True
     """False when a recovery discards a lost browser: no final screenshots then."""
+    keep_open: bool = False
+    """A run in a browser session ending: its final screenshots only; the browser stays open
+    for the session's next run (the session closes it, with the downloads)."""
+    run_id: str | None = None
+    """The run whose final screenshots these are, when not the lease's (a session's) id."""
 
 
 class HoldBrowserInput(BaseModel):

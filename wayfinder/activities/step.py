@@ -34,7 +34,7 @@ class StepActivities(ActivityGroup):
         """
         started = time.monotonic()
         run_id = step.lease.run_id
-        prefix = f"{run_id}/step-{step.number:03d}"
+        prefix = f"{step.run_id or run_id}/step-{step.number:03d}"
         feedback = list(step.feedback)
         if step.recovered_from:
             feedback.insert(0, prompts.recovered_note(step.recovered_from))

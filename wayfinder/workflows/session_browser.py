@@ -15,13 +15,16 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 with workflow.unsafe.imports_passed_through():
     from wayfinder.activities import options
     from wayfinder.activities.contracts import (
+        CLOSE_BROWSER,
         LAUNCH_BROWSER,
         BrowserLease,
         Checkpoint,
+        CloseBrowserInput,
+        CloseBrowserOutput,
         LaunchBrowserInput,
     )
     from wayfinder.models import FileInfo
-    from wayfinder.workflows.failures import Loss, browser_loss
+    from wayfinder.workflows.failures import Loss, browser_loss, failure_reason
     from wayfinder.workflows.session_messages import (
         ACQUIRE,
         REBUILD,
@@ -36,16 +39,19 @@ SESSION_UNAVAILABLE = "BrowserSessionUnavailable"
 
 
 class SessionBrowser:
-    def __init__(self, session_id: str, *, run_id: str, url: str | None) -> None:
+    def __init__(
+        self, session_id: str, *, run_id: str, url: str | None, screenshot_scrolls: int = 0
+    ) -> None:
         self.session_id = session_id
         self._run_id = run_id
         self._url = url
+        self._screenshot_scrolls = screenshot_scrolls
         self.lease: BrowserLease | None = None
         self.checkpoint: Checkpoint | None = None
         self.screenshot_urls: list[str] = []
-        """Always empty: final screenshots and downloads come with closing, which the session
-        does; its browser outlives the run."""
         self.downloads: list[FileInfo] = []
+        """Always empty: downloads are collected when a browser closes, and the session's
+        browser outlives the run."""
         self._grant: SessionGrant | None = None
         self._asked = False
         """Whether the session has heard of this run (it may be waiting for the browser)."""
@@ -92,10 +98,13 @@ class SessionBrowser:
         await self._answer(not_generation=lost.generation)
 
     async def close(self) -> None:
-        """Give the browser back to the session (or stop waiting for it); it stays open."""
+        """Take the run's final screenshots, then give the browser back to the session (or
+        stop waiting for it); the browser stays open."""
         if not self._asked and self.lease is None:
             return
         self._asked = False
+        if self.lease is not None:
+            await self._final_screenshots(self.lease)
         self.lease = None
         try:
             await self._signal(
@@ -106,6 +115,26 @@ class SessionBrowser:
 
     async def settle(self) -> None:
         """Nothing to wait for: the session closes the browsers it discards."""
+
+    async def _final_screenshots(self, lease: BrowserLease) -> None:
+        try:
+            shot = await workflow.execute_activity(
+                CLOSE_BROWSER,
+                CloseBrowserInput(
+                    lease=lease,
+                    screenshot_scrolls=self._screenshot_scrolls,
+                    keep_open=True,
+                    run_id=self._run_id,
+                ),
+                task_queue=lease.host_queue,
+                result_type=CloseBrowserOutput,
+                **options.CLOSE.kwargs(),
+            )
+        except ActivityError as exc:
+            # The run's outcome stands; the browser went with its host.
+            workflow.logger.warning("no final screenshots: %s", failure_reason(exc))
+            return
+        self.screenshot_urls = shot.screenshot_urls
 
     async def _answer(self, *, not_generation: str | None = None) -> SessionGrant:
         """Wait for the session's grant (of a browser other than `not_generation`)."""
@@ -149,7 +178,8 @@ class SessionBrowser:
             await workflow.get_external_workflow_handle(self.session_id).signal(name, payload)
         except FailureError as exc:
             raise ApplicationError(
-                f"browser session {self.session_id} has ended ({exc}); create a new session "
-                "with create_browser_session() and run the task there",
+                f"browser session {self.session_id} has ended, so the run has no browser: "
+                f"create a new session with create_browser_session() and run the task there "
+                f"({exc})",
                 type=SESSION_UNAVAILABLE,
             ) from exc

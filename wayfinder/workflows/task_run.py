@@ -66,7 +66,10 @@ class TaskRunWorkflow:
         self._browser: RunBrowser | SessionBrowser
         if request.browser_session_id is not None:
             self._browser = SessionBrowser(
-                request.browser_session_id, run_id=workflow.info().workflow_id, url=request.url
+                request.browser_session_id,
+                run_id=workflow.info().workflow_id,
+                url=request.url,
+                screenshot_scrolls=request.max_screenshot_scrolls or 0,
             )
         else:
             self._browser = RunBrowser(
@@ -169,6 +172,7 @@ class TaskRunWorkflow:
                 StepInput(
                     lease=self._browser.leased,
                     number=len(self._steps) + 1,
+                    run_id=self._state.run_id,
                     task=request.prompt,
                     history=self._history(),
                     feedback=self._feedback,
