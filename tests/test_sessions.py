@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.portal import FIELDS, PORTAL_PASSWORD, PORTAL_USER, add_portal
 from tests.fixtures.sites import SiteServer
+from tests.test_cli import _env, _wayfinder
 from wayfinder import (
     BrowserSessionClosedError,
     BrowserSessionNotFoundError,
@@ -27,6 +28,7 @@ from wayfinder import (
     WayfinderPlugin,
 )
 from wayfinder.sessions import Sessions
+from wayfinder.settings import Settings
 
 WAIT_LIMIT = 90.0
 
@@ -261,3 +263,30 @@ async def test_closing_a_session_fails_the_run_in_it_and_the_runs_waiting(
         assert final.status is RunStatus.failed
         assert final.failure_reason and session_id in final.failure_reason, final.failure_reason
     assert (await client.get_run(waiting.run_id)).step_count == 0
+
+
+async def test_session_commands(client: Client, settings: Settings, sites: SiteServer) -> None:
+    assert settings.temporal_address
+    env = _env(
+        settings,
+        TEMPORAL_ADDRESS=settings.temporal_address,
+        WAYFINDER_TASK_QUEUE=client.task_queue,
+    )
+    code, out, err = await _wayfinder("session", "create", "--timeout", "5", env=env)
+    assert code == 0, err
+    created = BrowserSessionResponse.model_validate_json(out)
+    session_id = created.browser_session_id
+    await _session_until(client, session_id, lambda s: s.status is BrowserSessionStatus.running)
+
+    code, out, err = await _wayfinder("session", "list", env=env)
+    assert code == 0, err
+    assert any(line.startswith(f"{session_id}  running") for line in out.splitlines()), out
+    code, out, err = await _wayfinder("session", "close", session_id, env=env)
+    assert code == 0, err
+    assert BrowserSessionResponse.model_validate_json(out).status is BrowserSessionStatus.closed
+
+    code, out, err = await _wayfinder(
+        "run", "Get the heading", "--url", sites.url, "--session", session_id, env=env
+    )
+    assert code == 2
+    assert f"browser session {session_id!r} has ended (closed)" in err

@@ -1,4 +1,4 @@
-"""The `wayfinder` command: run, get, list, cancel, worker, dev."""
+"""The `wayfinder` command: run, get, list, cancel, session, worker, dev."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 from temporalio.service import RPCError
 
+from wayfinder.cli_sessions import add_session_parser, session_command
 from wayfinder.client import Client, RunNotFoundError, SearchAttributesMissingError
 from wayfinder.devserver import DevServerError, embedded_dev_server
 from wayfinder.models import RunStatus, StepRecord, TaskRunRequest, TaskRunResponse
+from wayfinder.sessions import BrowserSessionClosedError, BrowserSessionNotFoundError
 from wayfinder.settings import get_settings
 
 POLL_INTERVAL = 0.5
@@ -51,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--title", help="display name of the run")
     run.add_argument("--timeout", type=float, default=1800, help="seconds to wait (default 1800)")
     run.add_argument("--no-wait", action="store_true", help="print the run id and return")
+    run.add_argument("--session", help="run in this browser session (pbs_...)")
 
     get = sub.add_parser("get", help="print a run as JSON")
     get.add_argument("run_id")
@@ -60,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--json", action="store_true", help="print them as JSON lines")
     cancel = sub.add_parser("cancel", help="cancel a run")
     cancel.add_argument("run_id")
+    add_session_parser(sub)
 
     worker = sub.add_parser("worker", help="run a Wayfinder worker (TEMPORAL_ADDRESS or embedded)")
     worker.add_argument("--task-queue", help="shared task queue (default: wayfinder)")
@@ -115,6 +119,7 @@ async def _run(args: argparse.Namespace) -> int:
                 "model": {"model_name": args.model} if args.model else None,
                 "title": args.title,
                 "timeout": args.timeout,
+                "browser_session_id": args.session,
             }
         )
     except ValidationError as exc:
@@ -213,6 +218,7 @@ COMMANDS = {
     "get": _get,
     "list": _list,
     "cancel": _cancel,
+    "session": session_command,
     "worker": _worker,
     "dev": _dev,
 }
@@ -223,7 +229,14 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return asyncio.run(COMMANDS[args.command](args))
-    except (CliError, DevServerError, RunNotFoundError, SearchAttributesMissingError) as exc:
+    except (
+        CliError,
+        DevServerError,
+        RunNotFoundError,
+        SearchAttributesMissingError,
+        BrowserSessionNotFoundError,
+        BrowserSessionClosedError,
+    ) as exc:
         print(f"wayfinder: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
