@@ -30,7 +30,10 @@ def _error(**fields: object) -> str:
         ({"engine": "skyvern_v9"}, "engine"),
         ({"webhook_url": "https://hooks.example.com"}, "webhook_url is not supported yet"),
         ({"proxy_location": "RESIDENTIAL"}, "proxy_location is not supported yet"),
-        ({"browser_session_id": "pbs_1"}, "browser_session_id is not supported yet"),
+        (
+            {"browser_session_id": "pbs_1", "user_agent": "Bot/1"},
+            "browser_session_id cannot go with user_agent",
+        ),
         ({"publish_workflow": True}, "publish_workflow is not supported yet"),
         ({"totp_url": "https://totp.example.com"}, "totp_url is not supported yet"),
         ({"browser_address": "127.0.0.1:9222"}, "browser_address must be a browser's CDP address"),
