@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
+from temporalio.client import WorkflowExecutionStatus
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.portal import FIELDS, PORTAL_PASSWORD, PORTAL_USER, add_portal
@@ -125,6 +126,8 @@ async def test_two_runs_share_the_login_of_one_session(
     assert closed.status is BrowserSessionStatus.closed
     assert closed.closed_at is not None
     assert session_id not in host.run_ids
+    description = await client.temporal.get_workflow_handle(session_id).describe()
+    assert description.status == WorkflowExecutionStatus.COMPLETED
     listed = {s.browser_session_id: s for s in await client.list_browser_sessions()}
     assert listed[session_id].timeout == 10
 
@@ -174,6 +177,8 @@ async def test_session_timeout_closes_its_browser(
     ended = await _session_until(client, session_id, lambda s: s.status.is_final)
     assert ended.status is BrowserSessionStatus.timed_out
     assert session_id not in host.run_ids
+    description = await client.temporal.get_workflow_handle(session_id).describe()
+    assert description.status == WorkflowExecutionStatus.COMPLETED
     with pytest.raises(BrowserSessionClosedError, match="timed_out"):
         await client.run_task("Get the heading", url=sites.url, browser_session_id=session_id)
 

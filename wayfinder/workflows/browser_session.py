@@ -54,8 +54,8 @@ MAX_REBUILDS = 10
 SESSION_FAILED = "BrowserSessionFailed"
 
 HOLDER_CHECK = timedelta(seconds=10)
-"""How often a session checks that the run holding its browser still runs: a run terminated by
-an operator never gives the browser back."""
+"""How often a session with runs waiting checks that the run holding its browser still runs: a
+run terminated by an operator never gives the browser back."""
 
 
 @workflow.defn(name=SESSION_WORKFLOW)
@@ -130,7 +130,11 @@ class BrowserSessionWorkflow:
         self._state.status = ending
         self._state.closed_at = workflow.now()
         self._publish()
-        await self._turn_away(f"browser session {self._state.browser_session_id} is {ending.value}")
+        # Until nobody is left: a run may ask while the last ones are being told.
+        while self._waiting or self._state.current_run_id is not None:
+            await self._turn_away(
+                f"browser session {self._state.browser_session_id} is {ending.value}"
+            )
         if ending is BrowserSessionStatus.failed:
             raise ApplicationError(
                 self._state.failure_reason or "the session failed",
@@ -160,7 +164,9 @@ class BrowserSessionWorkflow:
             if await self._grant_next():
                 continue
             self._changed = False
-            holder = self._state.current_run_id
+            # Only a holder someone waits for is checked: that keeps an idle session's history
+            # short, and a holder that is gone matters only to the next run.
+            holder = self._state.current_run_id if self._waiting else None
             try:
                 await workflow.wait_condition(
                     self._has_news, timeout=min(remaining, HOLDER_CHECK) if holder else remaining
