@@ -115,10 +115,17 @@ async def test_two_runs_share_the_login_of_one_session(
     claims = [s for s in portal.submissions if s.get("description") == f"Kitchen fire {token}"]
     assert len(claims) == 1 and claims[0]["claim_type"] == "fire"
 
-    # Neither run closed the session's browser.
+    # Without a url, a run starts on the page the previous one left.
+    third = await client.run_task(
+        "Get the heading of the page", browser_session_id=session_id, wait_for_completion=True
+    )
+    assert third.status is RunStatus.completed, third.failure_reason
+    assert third.output == "Claim received"
+
+    # No run closed the session's browser.
     open_session = await client.get_browser_session(session_id)
     assert open_session.status is BrowserSessionStatus.running
-    assert open_session.runs == [first.run_id, second.run_id]
+    assert open_session.runs == [first.run_id, second.run_id, third.run_id]
     assert open_session.current_run_id is None
     assert session_id in host.run_ids
 
@@ -130,6 +137,10 @@ async def test_two_runs_share_the_login_of_one_session(
     assert description.status == WorkflowExecutionStatus.COMPLETED
     listed = {s.browser_session_id: s for s in await client.list_browser_sessions()}
     assert listed[session_id].timeout == 10
+    closed_ones = await client.list_browser_sessions(status="closed")
+    assert session_id in [s.browser_session_id for s in closed_ones]
+    running = await client.list_browser_sessions(status=BrowserSessionStatus.running)
+    assert session_id not in [s.browser_session_id for s in running]
 
 
 async def test_runs_started_together_in_a_session_take_turns(
