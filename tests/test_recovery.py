@@ -8,6 +8,7 @@ with separate WAYFINDER_HOME directories, so a checkpoint can only travel throug
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import uuid
@@ -22,6 +23,7 @@ from tests.fixtures.sites import SiteServer
 from tests.fixtures.worker_process import WorkerProcess
 from wayfinder import Client, RunStatus, StepRecord, TaskRunResponse
 from wayfinder.devserver import DevServer, free_port
+from wayfinder.llm.prompts import RETRIED_STEP_NOTE
 from wayfinder.settings import Settings
 
 STEP_DELAY = 0.6
@@ -207,3 +209,17 @@ async def test_temporal_server_restarted_mid_run(
         _assert_claim_filed_once(portal, token)
     finally:
         await server.stop()
+
+
+async def test_a_retried_step_is_told_its_action_may_have_happened(
+    client: Client, sites: SiteServer, fake_model: FakeAnthropicServer, token: str
+) -> None:
+    """Temporal retries a step that failed (here its model call); the retry looks afresh."""
+    fake_model.script(token, [{"status": 500}])
+    result = await client.run_task(
+        f"{token} Get the title of the top post", url=f"{sites.url}/news", wait_for_completion=True
+    )
+    assert result.status is RunStatus.completed, result.failure_reason
+    first, second = fake_model.requests(token)[:2]
+    assert RETRIED_STEP_NOTE not in json.dumps(first)
+    assert RETRIED_STEP_NOTE in json.dumps(second)
