@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
-from tests.fixtures.portal import add_portal, claim_task
+from tests.fixtures.portal import CLAIM, add_portal, claim_task, claim_values
 from tests.fixtures.sites import SiteServer
 from tests.fixtures.worker_process import WorkerProcess
 from wayfinder import Client, RunStatus, StepRecord, TaskRunResponse
@@ -29,16 +29,6 @@ from wayfinder.settings import Settings
 STEP_DELAY = 0.6
 """Seconds the fake model takes per answer here: long enough to kill a worker mid-step."""
 RUN_LIMIT = 120.0
-
-CLAIM = {
-    "full_name": "Grace Hopper",
-    "policy": "HM-20931",
-    "email": "grace@example.com",
-    "phone": "0117 496 0123",
-    "incident_date": "2026-11-14",
-    "claim_type": "Water damage",
-    "description": "Burst pipe under the kitchen sink",
-}
 
 
 @pytest.fixture
@@ -118,11 +108,6 @@ def _assert_step_log_intact(run: TaskRunResponse, steps: list[StepRecord]) -> No
     assert run.step_count == len(steps) - len(recoveries)
 
 
-def _claim_values(token: str) -> dict[str, str]:
-    # The token keys the fake model's delay to this test and makes the claim recognisable.
-    return {**CLAIM, "description": f"{CLAIM['description']} {token}"}
-
-
 async def test_worker_killed_mid_run_the_run_completes_on_another(
     queue_client: Client,
     portal: SiteServer,
@@ -133,7 +118,7 @@ async def test_worker_killed_mid_run_the_run_completes_on_another(
     fake_model.delay(token, STEP_DELAY)
     first = await new_worker("host-a").start()
     run = await queue_client.run_task(
-        claim_task(_claim_values(token)), url=f"{portal.url}/portal/login"
+        claim_task(claim_values(token)), url=f"{portal.url}/portal/login"
     )
     await _steps_at_least(queue_client, run.run_id, 2)
     second = await new_worker("host-b").start()
@@ -160,7 +145,7 @@ async def test_chromium_killed_mid_run_is_relaunched_on_the_same_worker(
     fake_model.delay(token, STEP_DELAY)
     worker = await new_worker("host").start()
     run = await queue_client.run_task(
-        claim_task(_claim_values(token)), url=f"{portal.url}/portal/login"
+        claim_task(claim_values(token)), url=f"{portal.url}/portal/login"
     )
     await _steps_at_least(queue_client, run.run_id, 5)
     chromium = worker.chromium_pid()
@@ -198,7 +183,7 @@ async def test_temporal_server_restarted_mid_run(
         own = settings.model_copy(update={"temporal_address": server.address, "task_queue": queue})
         async with await Client.connect(settings=own, run_worker=False) as client:
             run = await client.run_task(
-                claim_task(_claim_values(token)), url=f"{portal.url}/portal/login"
+                claim_task(claim_values(token)), url=f"{portal.url}/portal/login"
             )
             await _steps_at_least(client, run.run_id, 3)
             await server.stop()
