@@ -164,6 +164,32 @@ async def test_chromium_killed_mid_run_is_relaunched_on_the_same_worker(
     assert relaunched is not None and relaunched != chromium
 
 
+async def test_a_crashed_tab_is_rebuilt_in_the_same_chromium(
+    queue_client: Client,
+    portal: SiteServer,
+    fake_model: FakeAnthropicServer,
+    new_worker: Callable[..., WorkerProcess],
+    token: str,
+) -> None:
+    """The renderer dies (out of memory, a bad page), Chromium itself lives on."""
+    fake_model.delay(token, STEP_DELAY)
+    worker = await new_worker("host").start()
+    run = await queue_client.run_task(
+        claim_task(claim_values(token)), url=f"{portal.url}/portal/login"
+    )
+    await _steps_at_least(queue_client, run.run_id, 5)
+    chromium = worker.chromium_pid()
+    for renderer in worker.renderer_pids():
+        os.kill(renderer, signal.SIGKILL)
+
+    final = await _final(queue_client, run.run_id)
+    assert final.status is RunStatus.completed, final.failure_reason
+    assert final.recoveries == 1
+    _assert_step_log_intact(final, await queue_client.get_run_steps(run.run_id))
+    _assert_claim_filed_once(portal, token)
+    assert worker.chromium_pid() == chromium
+
+
 async def test_temporal_server_restarted_mid_run(
     tmp_path: Path,
     settings: Settings,
