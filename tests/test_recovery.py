@@ -11,6 +11,8 @@ import asyncio
 import json
 import os
 import signal
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -19,11 +21,11 @@ import pytest
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.portal import CLAIM, add_portal, claim_task, claim_values
-from tests.fixtures.sites import SiteServer
+from tests.fixtures.sites import SiteRequest, SiteServer
 from tests.fixtures.worker_process import WorkerProcess
 from wayfinder import Client, RunStatus, StepRecord, TaskRunResponse
 from wayfinder.devserver import DevServer, free_port
-from wayfinder.llm.prompts import RETRIED_STEP_NOTE
+from wayfinder.llm.prompts import recovered_note, retried_step_note
 from wayfinder.settings import Settings
 
 STEP_DELAY = 0.6
@@ -131,6 +133,8 @@ async def test_worker_killed_mid_run_the_run_completes_on_another(
     steps = await queue_client.get_run_steps(run.run_id)
     _assert_step_log_intact(final, steps)
     _assert_claim_filed_once(portal, token)
+    recovery = next(s for s in steps if s.action_type == "recover")
+    assert "worker" in recovery.action["reason"]
     # The browser that carried on is the second host's: the first never got it back.
     assert second.chromium_pid() is not None
 
@@ -232,5 +236,51 @@ async def test_a_retried_step_is_told_its_action_may_have_happened(
     )
     assert result.status is RunStatus.completed, result.failure_reason
     first, second = fake_model.requests(token)[:2]
-    assert RETRIED_STEP_NOTE not in json.dumps(first)
-    assert RETRIED_STEP_NOTE in json.dumps(second)
+    note = retried_step_note()  # the failed attempt never got as far as acting
+    assert note not in json.dumps(first)
+    assert note in json.dumps(second)
+
+
+async def test_the_model_is_told_which_action_was_cut_off(
+    queue_client: Client,
+    sites: SiteServer,
+    fake_model: FakeAnthropicServer,
+    new_worker: Callable[..., WorkerProcess],
+    token: str,
+) -> None:
+    """The host dies while an action is under way: the next step names that action."""
+    requested = threading.Event()
+    path = f"/report-{uuid.uuid4().hex[:8]}"
+
+    def slow_report(request: SiteRequest) -> str:
+        requested.set()
+        time.sleep(5)
+        return "<!doctype html><title>Report</title><h1>Quarterly report</h1>"
+
+    sites.add_page(
+        path,
+        "<!doctype html><title>Reports</title><h1>Reports</h1>"
+        f'<p><a href="{path}/q3">Quarterly report</a></p>',
+    )
+    sites.add_page(f"{path}/q3", slow_report)
+    first = await new_worker("host-a").start()
+    run = await queue_client.run_task(
+        f'{token} Click "Quarterly report", then get the heading', url=f"{sites.url}{path}"
+    )
+    await new_worker("host-b").start()
+    await asyncio.to_thread(requested.wait, RUN_LIMIT)
+    first.kill()
+
+    final = await _final(queue_client, run.run_id)
+    assert final.status is RunStatus.completed, final.failure_reason
+    recovery = next(
+        s for s in await queue_client.get_run_steps(run.run_id) if s.action_type == "recover"
+    )
+    assert "Quarterly report" in recovery.action["interrupted"]
+    told = [
+        r
+        for r in fake_model.requests(token)
+        if recovered_note(recovery.action["reason"], recovery.action["interrupted"])
+        in json.dumps(r)
+    ]
+    assert len(told) == 1

@@ -26,7 +26,6 @@ from temporalio.worker import Worker, WorkerConfig
 from wayfinder.activities.browser import BrowserActivities
 from wayfinder.activities.contracts import is_launch_queue, launch_queue
 from wayfinder.activities.extract import ExtractActivities
-from wayfinder.activities.heartbeat import HEARTBEAT_INTERVAL
 from wayfinder.activities.runtime import ActivityRuntime
 from wayfinder.activities.step import StepActivities
 from wayfinder.activities.verify import VerifyActivities
@@ -105,10 +104,11 @@ class WayfinderPlugin(SimplePlugin):
             config["max_concurrent_activities"] = host_activity_slots(
                 self.settings.max_concurrent_runs
             )
-            # Send heartbeats as often as activities beat, not at 80% of the timeout: the
-            # host heartbeat timeout is a few seconds (it is how a dead host is noticed), and
-            # the default throttling would leave a live one almost no margin.
-            config["max_heartbeat_throttle_interval"] = timedelta(seconds=HEARTBEAT_INTERVAL)
+            # Send each heartbeat as it comes rather than at 80% of the timeout: the host
+            # heartbeat timeout is a few seconds (it is how a dead host is noticed), and a
+            # step's note of the action it is about to take must reach Temporal before the
+            # action does (activities beat every HEARTBEAT_INTERVAL, so this is no flood).
+            config["max_heartbeat_throttle_interval"] = timedelta(0)
         elif is_launch_queue(task_queue):
             supplier = LaunchSlotSupplier(self.runtime.host.limit)
             self._slot_suppliers[task_queue] = supplier
