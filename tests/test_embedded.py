@@ -305,3 +305,41 @@ async def test_dev_servers_register_wayfinder_search_attributes(client: Client) 
     registered = dict(response.custom_attributes)
     for name, kind in REGISTERED:
         assert registered.get(name) == IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind.upper()}")
+
+
+async def test_no_wait_run_is_executed_by_the_host(
+    cli: Cli, stopped: None, sites: SiteServer
+) -> None:
+    code, out, err = await cli(
+        "run", "Get the title of the top post", "--url", f"{sites.url}/news", "--no-wait"
+    )
+    assert code == 0 and err == ""
+    run_id = run_id_of(out.splitlines())
+    async with asyncio.timeout(60):
+        while True:
+            code, out, err = await cli("get", run_id)
+            assert code == 0, err
+            if json.loads(out)["status"] == "completed":
+                break
+            await asyncio.sleep(0.5)
+    assert json.loads(out)["output"] == TOP_STORY
+
+
+async def test_following_a_run_whose_host_dies_fails_with_one_line(
+    cli: Cli,
+    stopped: None,
+    home: Path,
+    sites: SiteServer,
+    fake_model: FakeAnthropicServer,
+    token: str,
+) -> None:
+    fake_model.delay(match=token, seconds=1.0)
+    process = await cli.start(
+        "run", f'{token} Keep clicking "Next page"', "--url", f"{sites.url}/pages/1"
+    )
+    await read_until(process, "step ")
+    state = json.loads((home / "devserver.json").read_text())
+    os.killpg(state["host_pgid"], signal.SIGKILL)
+    code, _, err = await finish(process)
+    assert code == 2
+    assert err.count("\n") == 1 and "the embedded server and worker stopped" in err

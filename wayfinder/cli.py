@@ -9,21 +9,18 @@ import logging
 import os
 import signal
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from pydantic import ValidationError
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.service import RPCError
 
 from wayfinder.client import Client, RunNotFoundError, WorkerCrashedError
 from wayfinder.devserver import DevServerError
 from wayfinder.embedded import (
     HostState,
+    has_live_worker,
     host_alive,
     host_log,
     kill_leftovers,
@@ -42,8 +39,6 @@ INTERRUPTED = 130
 """The exit code of a command stopped by Ctrl-C, as shells report it."""
 NO_WORKER_GRACE = 5.0
 """A run still queued after this long makes the CLI check that some worker is polling."""
-POLLER_FRESHNESS = 90.0
-"""Seconds since a poller's last poll for it to count as alive (a long poll lasts ~60 s)."""
 
 
 class CliError(Exception):
@@ -106,18 +101,7 @@ def _print_response(response: TaskRunResponse) -> None:
 
 
 async def _has_live_worker(client: Client) -> bool:
-    """Whether some worker has polled the run's task queue lately (a dead one ages out)."""
-    response = await client.temporal.workflow_service.describe_task_queue(
-        DescribeTaskQueueRequest(
-            namespace=client.temporal.namespace,
-            task_queue=TaskQueue(name=client.task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
-    )
-    now = time.time()
-    return any(
-        now - poller.last_access_time.seconds < POLLER_FRESHNESS for poller in response.pollers
-    )
+    return await has_live_worker(client.temporal, client.task_queue)
 
 
 def _no_worker_message(client: Client, run_id: str) -> str:

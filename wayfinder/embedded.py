@@ -36,6 +36,9 @@ from typing import IO
 
 import temporalio.client
 from pydantic import BaseModel, ValidationError
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
 from wayfinder.devserver import STARTUP_TIMEOUT, DevServerError, is_serving
 from wayfinder.settings import Settings
@@ -46,6 +49,8 @@ HOST_LOCK = "host.lock"
 HOST_STARTUP_TIMEOUT = STARTUP_TIMEOUT + 30
 """Server start plus a Python import of the worker, on a loaded laptop."""
 STOP_TIMEOUT = 20.0
+POLLER_FRESHNESS = 90.0
+"""Seconds since a poller's last poll for it to count as alive (a long poll lasts ~60 s)."""
 WORKER_SETTINGS = (
     "temporal_namespace",
     "anthropic_api_key",
@@ -297,6 +302,21 @@ async def open_runs(address: str, namespace: str) -> int:
     temporal = await temporalio.client.Client.connect(address, namespace=namespace)
     counted = await temporal.count_workflows("ExecutionStatus = 'Running'")
     return counted.count
+
+
+async def has_live_worker(temporal: temporalio.client.Client, task_queue: str) -> bool:
+    """Whether some worker has polled `task_queue` for workflows lately (dead ones age out)."""
+    response = await temporal.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=temporal.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    now = time.time()
+    return any(
+        now - poller.last_access_time.seconds < POLLER_FRESHNESS for poller in response.pollers
+    )
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

@@ -29,6 +29,7 @@ from wayfinder.embedded import (
     HostState,
     clear_state,
     fingerprint,
+    has_live_worker,
     log_dir,
     open_runs,
     write_state,
@@ -42,6 +43,7 @@ log = logging.getLogger("wayfinder.embedded")
 IDLE_SHUTDOWN = 15 * 60.0
 """A background host with nothing to do for this long exits; the next command starts another."""
 IDLE_CHECK = 30.0
+WORKER_STARTUP_TIMEOUT = 20.0
 CLIENTS_LOCK = "clients.lock"
 """Clients hold it shared while they use the host; the host may idle out only when none does."""
 
@@ -75,6 +77,18 @@ async def _idle(home: Path, address: str, namespace: str, after: float) -> None:
         elif loop.time() - idle_since >= after:
             log.info("no open run and no client for %.0f s: stopping", after)
             return
+
+
+async def _until_polling(
+    temporal: temporalio.client.Client, task_queue: str, running: asyncio.Task[None]
+) -> None:
+    """Until the worker polls, so that no command sees this host before it can run a task."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WORKER_STARTUP_TIMEOUT
+    while not running.done() and loop.time() < deadline:
+        if await has_live_worker(temporal, task_queue):
+            return
+        await asyncio.sleep(0.1)
 
 
 async def serve(
@@ -116,7 +130,9 @@ async def serve(
         worker = None
         if settings.anthropic_api_key is not None:
             worker = build_worker(temporal, settings.task_queue)
-            watched[asyncio.create_task(worker.run())] = "worker"
+            running = asyncio.create_task(worker.run())
+            watched[running] = "worker"
+            await _until_polling(temporal, settings.task_queue, running)
         else:
             log.warning("no Anthropic API key: serving without a worker")
         if idle_shutdown is not None:
