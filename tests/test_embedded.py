@@ -23,7 +23,7 @@ from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
 from tests.fixtures.sites_data import TOP_STORY
 from wayfinder import Client
-from wayfinder.devserver import DevServer, free_port
+from wayfinder.devserver import DevServer, free_port, is_serving
 from wayfinder.search_attributes import REGISTERED
 
 COMMAND_TIMEOUT = 120.0
@@ -343,3 +343,63 @@ async def test_following_a_run_whose_host_dies_fails_with_one_line(
     code, _, err = await finish(process)
     assert code == 2
     assert err.count("\n") == 1 and "the embedded server and worker stopped" in err
+
+
+async def test_server_left_by_an_older_wayfinder_is_replaced(
+    cli: Cli, stopped: None, home: Path, sites: SiteServer
+) -> None:
+    """What a killed `wayfinder run` of earlier versions left: a `temporal` with no worker,
+    named by `{"pid", "address"}` in devserver.json. It is replaced, not waited on."""
+    orphan = DevServer(db_file=home / "temporal.db")
+    await orphan.start()
+    try:
+        state = {"pid": orphan.pid, "address": orphan.address, "ui_url": None}
+        (home / "devserver.json").write_text(json.dumps(state))
+
+        code, out, err = await cli(
+            "run", "Get the title of the top post", "--url", f"{sites.url}/news", "--timeout", "60"
+        )
+        assert code == 0, err
+        assert body_of(out)["output"] == TOP_STORY
+        assert orphan.returncode is not None or not await is_serving(orphan.address)
+    finally:
+        await orphan.stop()
+
+
+async def test_host_without_worker_is_replaced_by_a_run(
+    cli: Cli, stopped: None, home: Path, sites: SiteServer
+) -> None:
+    """`wayfinder get` in a shell with no API key starts a host without a worker; a later
+    `wayfinder run` does not wait on it but replaces it."""
+    keyless = {k: v for k, v in cli.env.items() if k != "ANTHROPIC_API_KEY"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "wayfinder.cli",
+        "get",
+        "tsk_none",
+        env=keyless,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    code, _, err = await finish(process)
+    assert code == 2 and "no run with id" in err
+    assert json.loads((home / "devserver.json").read_text())["worker"] is False
+
+    code, out, err = await cli("run", "Get the title of the top post", "--url", f"{sites.url}/news")
+    assert code == 0, err
+    assert body_of(out)["output"] == TOP_STORY
+    assert json.loads((home / "devserver.json").read_text())["worker"] is True
+
+
+async def test_a_crashed_worker_is_reported_in_one_line(
+    cli: Cli, temporal_server: DevServer
+) -> None:
+    """`wayfinder worker` whose worker dies (here: its namespace does not exist) says so and
+    exits instead of idling as if it were polling."""
+    cli.env.update(TEMPORAL_ADDRESS=temporal_server.address, TEMPORAL_NAMESPACE="no-such-ns")
+    code, _, err = await cli("worker")
+    assert code == 2
+    assert err.splitlines()[-1].startswith(
+        "wayfinder: the Wayfinder worker of this process stopped"
+    )

@@ -96,6 +96,11 @@ def _print_step(step: StepRecord) -> None:
     print(f"step {step.number:>3}  {action:<14}{target}  {step.url}{error}", flush=True)
 
 
+def _print_started(started: TaskRunResponse) -> None:
+    link = f"  {started.app_url}" if started.app_url else ""
+    print(f"run {started.run_id} started{link}", flush=True)
+
+
 def _print_response(response: TaskRunResponse) -> None:
     print(response.model_dump_json(indent=2, exclude_none=True))
 
@@ -172,24 +177,30 @@ class _Follower:
 
 
 class _Interrupts:
-    """Ctrl-C once cancels the run and waits for its end; twice leaves at once."""
+    """Ctrl-C once cancels the run and waits for its end; twice leaves at once.
 
-    def __init__(self, client: Client, run_id: str, following: asyncio.Task[TaskRunResponse]):
+    Installed before the run starts, so that a Ctrl-C while it is being started cancels it as
+    soon as it exists instead of leaving it behind.
+    """
+
+    def __init__(self, client: Client) -> None:
         self.client = client
-        self.run_id = run_id
-        self.following = following
+        self.run_id: str | None = None
+        self.following: asyncio.Task[TaskRunResponse] | None = None
         self.count = 0
         self.cancel: asyncio.Task[None] | None = None
 
+    def started(self, run_id: str, following: asyncio.Task[TaskRunResponse]) -> None:
+        self.run_id, self.following = run_id, following
+        if self.count:
+            self._cancel(run_id)
+
     def __call__(self) -> None:
         self.count += 1
-        if self.count == 1:
-            print(
-                f"\nwayfinder: canceling run {self.run_id} (Ctrl-C again to leave at once)",
-                file=sys.stderr,
-                flush=True,
-            )
-            self.cancel = asyncio.create_task(self.client.cancel_run(self.run_id))
+        if self.run_id is None:
+            return  # not started yet: canceled as soon as it is
+        if self.cancel is None:
+            self._cancel(self.run_id)
             return
         print(
             f"\nwayfinder: left run {self.run_id} while it is being canceled; follow it with "
@@ -197,7 +208,20 @@ class _Interrupts:
             file=sys.stderr,
             flush=True,
         )
+        assert self.following is not None
         self.following.cancel()
+
+    def _cancel(self, run_id: str) -> None:
+        print(
+            f"\nwayfinder: canceling run {run_id} (Ctrl-C again to leave at once)",
+            file=sys.stderr,
+            flush=True,
+        )
+        self.cancel = asyncio.create_task(self.client.cancel_run(run_id))
+
+    @property
+    def left(self) -> bool:
+        return self.following is not None and self.following.cancelled()
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -223,21 +247,21 @@ async def _run(args: argparse.Namespace) -> int:
             "Temporal server whose Wayfinder workers have one."
         )
     async with await Client.connect() as client:
-        started = await client.start(request)
-        run_id = started.run_id
-        print(
-            f"run {run_id} started" + (f"  {started.app_url}" if started.app_url else ""),
-            flush=True,
-        )
         if args.no_wait:
+            started = await client.start(request)
+            _print_started(started)
             if not await _has_live_worker(client):
-                print(f"wayfinder: {_no_worker_message(client, run_id)}", file=sys.stderr)
+                print(f"wayfinder: {_no_worker_message(client, started.run_id)}", file=sys.stderr)
             return 0
-        following = asyncio.create_task(_Follower(client, run_id, settings).follow())
-        interrupts = _Interrupts(client, run_id, following)
+        interrupts = _Interrupts(client)
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, interrupts)
         try:
+            started = await client.start(request)
+            run_id = started.run_id
+            _print_started(started)
+            following = asyncio.create_task(_Follower(client, run_id, settings).follow())
+            interrupts.started(run_id, following)
             async with asyncio.timeout(args.timeout):
                 response = await following
         except TimeoutError:
@@ -246,7 +270,7 @@ async def _run(args: argparse.Namespace) -> int:
                 f"see `wayfinder get {run_id}`"
             ) from None
         except asyncio.CancelledError:
-            if interrupts.count < 2:
+            if not interrupts.left:
                 raise
             return INTERRUPTED
         finally:

@@ -273,7 +273,7 @@ async def kill_leftovers(home: Path) -> None:
     """
     state = read_state(home)
     if state is None:
-        _kill_legacy_server(home)
+        await _kill_legacy_server(home)
         return
     if await is_serving(state.address):
         _kill_group(state)
@@ -285,14 +285,20 @@ async def kill_leftovers(home: Path) -> None:
         (home / STATE_FILE).unlink()
 
 
-def _kill_legacy_server(home: Path) -> None:
+async def _kill_legacy_server(home: Path) -> None:
     """Earlier versions recorded `{"pid": <temporal>}`, a server left running by a killed owner."""
     try:
-        pid = int(json.loads((home / STATE_FILE).read_text())["pid"])
+        legacy = json.loads((home / STATE_FILE).read_text())
+        pid, address = int(legacy["pid"]), str(legacy["address"])
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(pid, signal.SIGTERM)
+    if await is_serving(address):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        # Polling another process's state: there is no event to wait on.
+        while await is_serving(address) and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
     with contextlib.suppress(FileNotFoundError):
         (home / STATE_FILE).unlink()
 
