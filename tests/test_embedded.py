@@ -29,9 +29,14 @@ from wayfinder.search_attributes import REGISTERED
 COMMAND_TIMEOUT = 120.0
 
 
+def _sender(token: str) -> str:
+    """A name of this test's own, so that its form submission is told from other tests'."""
+    return "Grace " + token.strip("[]").split()[-1]
+
+
 def _contact_task(token: str) -> str:
     return (
-        f'{token} Fill "Ada Lovelace" into "Name", fill "ada@example.com" into "Email", '
+        f'{token} Fill "{_sender(token)}" into "Name", fill "grace@example.com" into "Email", '
         'select "Billing" from "Topic", fill "Please resend invoice 42." into "Message", '
         'check "I agree", then click "Send".'
     )
@@ -180,7 +185,7 @@ async def test_killed_run_takes_nothing_with_it(
                 break
             await asyncio.sleep(1)
     assert json.loads(out)["status"] == "completed"
-    assert any(s.get("name") == "Ada Lovelace" for s in sites.submissions)
+    assert [s.get("name") for s in sites.submissions].count(_sender(token)) == 1
 
 
 async def test_concurrent_runs_survive_the_first_ending(
