@@ -20,13 +20,13 @@ from wayfinder.client import Client, RunNotFoundError, WorkerCrashedError
 from wayfinder.devserver import DevServerError
 from wayfinder.embedded import (
     HostState,
+    acquire_start_lock,
     has_live_worker,
     host_alive,
     host_log,
     kill_leftovers,
     log_dir,
     read_state,
-    start_lock,
     stop_host,
     try_host_lock,
 )
@@ -316,8 +316,8 @@ async def _worker(args: argparse.Namespace) -> int:
 async def _dev(args: argparse.Namespace) -> int:
     settings = get_settings()
     home = settings.home
-    with contextlib.ExitStack() as held, contextlib.ExitStack() as starting:
-        starting.enter_context(start_lock(home))
+    starting = await acquire_start_lock(home)
+    try:
         lock = try_host_lock(home)
         if lock is None:
             state = read_state(home)
@@ -326,31 +326,33 @@ async def _dev(args: argparse.Namespace) -> int:
                 f"Wayfinder's embedded server is already running{where}: stop it with "
                 "`wayfinder stop`, then start `wayfinder dev` again"
             )
-        held.enter_context(lock)
-        await kill_leftovers(home)
+        with lock:
+            await kill_leftovers(home)
 
-        def ready(state: HostState) -> None:
-            starting.close()  # others may now find this server
-            print(
-                f"Temporal at {state.address}\nTemporal UI at {state.ui_url}\n"
-                + (
+            def ready(state: HostState) -> None:
+                starting.close()  # others may now find this server
+                worker = (
                     "Wayfinder worker running"
                     if state.worker
                     else "no worker: ANTHROPIC_API_KEY is not set"
                 )
-                + f"; logs in {host_log(home)}; Ctrl-C to stop.",
-                flush=True,
-            )
+                print(
+                    f"Temporal at {state.address}\nTemporal UI at {state.ui_url}\n{worker}; "
+                    f"logs in {host_log(home)}; Ctrl-C to stop.",
+                    flush=True,
+                )
 
-        return await serve(
-            settings,
-            port=args.port,
-            ui_port=args.ui_port,
-            headless=False,
-            idle_shutdown=None,
-            replaceable=False,
-            on_ready=ready,
-        )
+            return await serve(
+                settings,
+                port=args.port,
+                ui_port=args.ui_port,
+                headless=False,
+                idle_shutdown=None,
+                replaceable=False,
+                on_ready=ready,
+            )
+    finally:
+        starting.close()
 
 
 async def _stop(args: argparse.Namespace) -> int:

@@ -29,7 +29,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -49,6 +48,8 @@ HOST_LOCK = "host.lock"
 HOST_STARTUP_TIMEOUT = STARTUP_TIMEOUT + 30
 """Server start plus a Python import of the worker, on a loaded laptop."""
 STOP_TIMEOUT = 20.0
+UNHEALTHY_AFTER = 10.0
+"""A live host whose server fails health checks for this long is replaced."""
 POLLER_FRESHNESS = 90.0
 """Seconds since a poller's last poll for it to count as alive (a long poll lasts ~60 s)."""
 WORKER_SETTINGS = (
@@ -144,27 +145,34 @@ def host_alive(home: Path) -> bool:
     return False
 
 
-@contextlib.contextmanager
-def start_lock(home: Path) -> Iterator[None]:
-    """Held while checking for a host and starting one; a blocking wait, in steps."""
+async def acquire_start_lock(home: Path) -> IO[str]:
+    """The start lock, held until the returned file is closed; waits for another starter."""
     home.mkdir(parents=True, exist_ok=True)
-    with (home / START_LOCK).open("a+") as lock:
-        deadline = time.monotonic() + HOST_STARTUP_TIMEOUT + STOP_TIMEOUT
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise EmbeddedError(
-                        f"another Wayfinder process has been starting the embedded server for "
-                        f"too long; see {host_log(home)}"
-                    ) from None
-                time.sleep(0.05)
+    lock = (home / START_LOCK).open("a+")
+    deadline = time.monotonic() + HOST_STARTUP_TIMEOUT + STOP_TIMEOUT
+    while True:
         try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return lock
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                lock.close()
+                raise EmbeddedError(
+                    "another Wayfinder process has been starting the embedded server for "
+                    f"too long; see {host_log(home)}"
+                ) from None
+            await asyncio.sleep(0.05)
+
+
+async def serving_within(address: str, seconds: float = UNHEALTHY_AFTER) -> bool:
+    """Whether the server answers a health check within `seconds` (a loaded machine is slow)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if await is_serving(address):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.2)
 
 
 async def ensure_host(settings: Settings) -> HostState:
@@ -180,7 +188,7 @@ async def ensure_host(settings: Settings) -> HostState:
     if state is not None and _fits(state, settings, wanted) and host_alive(home):
         if await is_serving(state.address):
             return state
-    with start_lock(home):
+    with await acquire_start_lock(home):
         return await _ensure_locked(settings, wanted)
 
 
@@ -194,7 +202,8 @@ async def _ensure_locked(settings: Settings, wanted: str) -> HostState:
     lock = try_host_lock(home)
     if lock is None:
         state = await _wait_for_state(home)
-        if state is not None and await is_serving(state.address):
+        # Replacing a live host stops its runs' browsers: only when it is really not answering.
+        if state is not None and await serving_within(state.address):
             if _fits(state, settings, wanted):
                 return state
             if not state.replaceable:
