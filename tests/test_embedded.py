@@ -408,3 +408,15 @@ async def test_a_crashed_worker_is_reported_in_one_line(
     assert err.splitlines()[-1].startswith(
         "wayfinder: the Wayfinder worker of this process stopped"
     )
+
+
+async def test_a_failing_run_is_one_line_and_its_traceback_is_in_the_log(
+    cli: Cli, stopped: None, home: Path
+) -> None:
+    code, out, err = await cli("run", "Get the title", "--url", f"http://127.0.0.1:{free_port()}/")
+    assert code == 1
+    body = body_of(out)
+    assert body["status"] == "failed"
+    assert "launch_browser" in str(body["failure_reason"])
+    assert "Traceback" not in out + err
+    assert "Traceback" in (home / "logs" / "embedded.log").read_text()
