@@ -131,7 +131,6 @@ class _Follower:
         queued_since = loop.time()
         while True:
             self._check_host()
-            self.client.check_worker()
             try:
                 response = await self.client.get_run(self.run_id)
                 await self._print_new_steps()
