@@ -24,7 +24,7 @@ from tests.fixtures.sites import SiteServer
 from tests.fixtures.sites_data import TOP_STORY
 from wayfinder import Client
 from wayfinder.devserver import DevServer, free_port, is_serving
-from wayfinder.search_attributes import REGISTERED
+from wayfinder.search_attributes import ENGINE, STATUS, TITLE
 
 COMMAND_TIMEOUT = 120.0
 
@@ -308,8 +308,9 @@ async def test_dev_servers_register_wayfinder_search_attributes(client: Client) 
         ListSearchAttributesRequest(namespace=client.temporal.namespace)
     )
     registered = dict(response.custom_attributes)
-    for name, kind in REGISTERED:
-        assert registered.get(name) == IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind.upper()}")
+    assert registered.get(STATUS.name) == IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+    assert registered.get(TITLE.name) == IndexedValueType.INDEXED_VALUE_TYPE_TEXT
+    assert registered.get(ENGINE.name) == IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
 
 
 async def test_no_wait_run_is_executed_by_the_host(

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
 from tests.fixtures.sites_data import PRODUCT_SCHEMA, PRODUCTS, TOP_STORY, WATERING_CAN_PRICE
-from wayfinder import Client, RunStatus, TaskRunResponse, WayfinderPlugin
+from wayfinder import Client, RunStatus, TaskRunResponse, TaskRunWorkflow, WayfinderPlugin
 from wayfinder.devserver import free_port
 
 WAIT_LIMIT = 60.0
@@ -124,7 +124,7 @@ async def test_max_steps_reached_is_timed_out(client: Client, sites: SiteServer)
 
 
 async def _cancel_with_signal(client: Client, run_id: str) -> None:
-    await client.cancel_run(run_id)
+    await client.temporal.get_workflow_handle(run_id).signal(TaskRunWorkflow.cancel)
 
 
 async def _cancel_in_temporal(client: Client, run_id: str) -> None:

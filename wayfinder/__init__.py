@@ -28,12 +28,12 @@ if TYPE_CHECKING:
         RunStatus,
         ScriptRunResponse,
         StepRecord,
-        TaskRunInput,
         TaskRunRequest,
         TaskRunResponse,
         TokenUsage,
     )
     from wayfinder.plugin import WayfinderPlugin
+    from wayfinder.workflows.inputs import TaskRunInput
     from wayfinder.workflows.task_run import TaskRunWorkflow
 
 _EXPORTS = {
@@ -46,7 +46,7 @@ _EXPORTS = {
     "RunStatus": "wayfinder.models",
     "ScriptRunResponse": "wayfinder.models",
     "StepRecord": "wayfinder.models",
-    "TaskRunInput": "wayfinder.models",
+    "TaskRunInput": "wayfinder.workflows.inputs",
     "TaskRunRequest": "wayfinder.models",
     "TaskRunResponse": "wayfinder.models",
     "TokenUsage": "wayfinder.models",

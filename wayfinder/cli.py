@@ -1,4 +1,4 @@
-"""The `wayfinder` command: run, get, cancel, worker, dev, stop."""
+"""The `wayfinder` command: run, get, list, cancel, worker, dev, stop."""
 
 from __future__ import annotations
 
@@ -16,7 +16,12 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 from temporalio.service import RPCError
 
-from wayfinder.client import Client, RunNotFoundError, WorkerCrashedError
+from wayfinder.client import (
+    Client,
+    RunNotFoundError,
+    SearchAttributesMissingError,
+    WorkerCrashedError,
+)
 from wayfinder.devserver import DevServerError
 from wayfinder.embedded import (
     HostState,
@@ -76,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
 
     get = sub.add_parser("get", help="print a run as JSON")
     get.add_argument("run_id")
+    runs = sub.add_parser("list", help="list runs, newest first")
+    runs.add_argument("--status", choices=[s.value for s in RunStatus], help="only this status")
+    runs.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    runs.add_argument("--json", action="store_true", help="print them as JSON lines")
     cancel = sub.add_parser("cancel", help="cancel a run")
     cancel.add_argument("run_id")
 
@@ -288,6 +297,19 @@ async def _get(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _list(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise CliError("--limit must be at least 1")
+    async with await Client.connect(run_worker=False) as client:
+        for run in await client.list_runs(args.status, args.limit):
+            if args.json:
+                print(run.model_dump_json(exclude_none=True))
+            else:
+                line = f"{run.run_id}  {run.status.value:<10}  {run.created_at:%Y-%m-%d %H:%M:%S}"
+                print(f"{line}  {run.title}" if run.title else line)
+    return 0
+
+
 async def _cancel(args: argparse.Namespace) -> int:
     async with await Client.connect(run_worker=False) as client:
         await client.cancel_run(args.run_id)
@@ -374,6 +396,7 @@ def _validation_message(exc: ValidationError) -> str:
 COMMANDS = {
     "run": _run,
     "get": _get,
+    "list": _list,
     "cancel": _cancel,
     "worker": _worker,
     "dev": _dev,
@@ -409,7 +432,13 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     log_file = _configure_logging(args.command, args.verbose)
     try:
         return asyncio.run(COMMANDS[args.command](args))
-    except (CliError, DevServerError, RunNotFoundError, WorkerCrashedError) as exc:
+    except (
+        CliError,
+        DevServerError,
+        RunNotFoundError,
+        SearchAttributesMissingError,
+        WorkerCrashedError,
+    ) as exc:
         print(f"wayfinder: {exc}", file=sys.stderr)
         return 2
     except RPCError as exc:

@@ -24,6 +24,7 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowFailureError,
 )
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from ulid import ULID
 
@@ -34,13 +35,23 @@ from wayfinder.models import (
     RunEngine,
     RunStatus,
     StepRecord,
-    TaskRunInput,
     TaskRunRequest,
     TaskRunResponse,
 )
 from wayfinder.plugin import WayfinderPlugin
 from wayfinder.settings import Settings, get_settings
+from wayfinder.visibility import (
+    TEMPORAL_STATUS,
+    RunSummary,
+    initial_search_attributes,
+    missing_search_attributes,
+    parse_status,
+    runs_query,
+    summary_of,
+)
 from wayfinder.worker import build_worker
+from wayfinder.workflows.inputs import TaskRunInput
+from wayfinder.workflows.outcome import FAILURE_TYPES, FINAL_MEMO
 from wayfinder.workflows.task_run import TaskRunWorkflow
 
 RUN_ID_PREFIX = "tsk_"
@@ -61,6 +72,10 @@ class WorkerCrashedError(RuntimeError):
     """The worker this client runs in its process has died; runs it would execute wait."""
 
 
+class SearchAttributesMissingError(RuntimeError):
+    """The namespace lacks Wayfinder's search attributes, so no run can start there."""
+
+
 class RequestOptions(BaseModel):
     """Per-call options for the calls this client makes to Temporal."""
 
@@ -72,12 +87,7 @@ class RequestOptions(BaseModel):
     """Sent as gRPC metadata with each RPC (an auth proxy in front of Temporal can read them)."""
 
 
-_CLOSED_STATUS = {
-    WorkflowExecutionStatus.TERMINATED: RunStatus.terminated,
-    WorkflowExecutionStatus.CANCELED: RunStatus.canceled,
-    WorkflowExecutionStatus.TIMED_OUT: RunStatus.timed_out,
-    WorkflowExecutionStatus.FAILED: RunStatus.failed,
-}
+_RUN_FAILURE_TYPES = frozenset(FAILURE_TYPES.values())
 
 
 class Client:
@@ -265,14 +275,19 @@ class Client:
         rpc = _rpc_options(request_options)
         run_id = f"{RUN_ID_PREFIX}{ULID()}"
         created_at = datetime.now(UTC)
-        handle = await self.temporal.start_workflow(
-            TaskRunWorkflow.run,
-            TaskRunInput(request=request, created_at=created_at, app_url=self._app_url(run_id)),
-            id=run_id,
-            task_queue=self.task_queue,
-            static_summary=request.title,
-            **rpc,
-        )
+        try:
+            handle = await self.temporal.start_workflow(
+                TaskRunWorkflow.run,
+                TaskRunInput(request=request, created_at=created_at, app_url=self._app_url(run_id)),
+                id=run_id,
+                task_queue=self.task_queue,
+                static_summary=request.title,
+                search_attributes=initial_search_attributes(request),
+                **rpc,
+            )
+        except RPCError as exc:
+            self._raise_if_attributes_missing(exc)
+            raise
         if not request.wait_for_completion:
             return TaskRunResponse(
                 run_id=run_id,
@@ -290,8 +305,10 @@ class Client:
                 f"run {run_id} did not finish within {request.timeout:g}s; it goes on: "
                 "follow it with get_run() or cancel it with cancel_run()"
             ) from None
-        except WorkflowFailureError:
-            return await self.get_run(run_id)
+        except WorkflowFailureError as exc:
+            # A run that did not complete ends its workflow Failed or Canceled; the caller
+            # still gets its full final state, as get_run gives it.
+            return _final_state(exc) or await self.get_run(run_id, request_options=request_options)
 
     async def get_run(
         self, run_id: str, *, request_options: RequestOptions | dict[str, Any] | None = None
@@ -315,7 +332,48 @@ class Client:
             WorkflowExecutionStatus.CONTINUED_AS_NEW,
         ):
             return await handle.result(**rpc)
+        if status == WorkflowExecutionStatus.CANCELED:
+            # The SDK's cancellation carries no details: the final state is in the memo.
+            canceled = await description.memo_value(FINAL_MEMO, None, type_hint=TaskRunResponse)
+            if canceled is not None:
+                return canceled
+        elif status == WorkflowExecutionStatus.FAILED:
+            try:
+                await handle.result(**rpc)
+            except WorkflowFailureError as exc:
+                final = _final_state(exc)
+                if final is not None:
+                    return final
         return await self._closed_outside_wayfinder(handle, description)
+
+    async def list_runs(
+        self,
+        status: RunStatus | str | None = None,
+        limit: int = 50,
+        *,
+        request_options: RequestOptions | dict[str, Any] | None = None,
+    ) -> list[RunSummary]:
+        """Runs of the namespace, newest first, optionally only those with `status`.
+
+        Read from Temporal's visibility store, so no worker is needed. It lists the runs that
+        carry Wayfinder's search attributes (all runs this client started); visibility is
+        eventually consistent, so a run that changed status a moment ago may lag.
+        """
+        wanted = parse_status(status)
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        rpc = _rpc_options(request_options)
+        try:
+            runs = [
+                summary_of(execution, self._app_url(execution.id))
+                async for execution in self.temporal.list_workflows(
+                    runs_query(wanted), limit=limit, **rpc
+                )
+            ]
+        except RPCError as exc:
+            self._raise_if_attributes_missing(exc)
+            raise
+        return sorted(runs, key=lambda run: run.created_at, reverse=True)
 
     async def get_run_steps(
         self,
@@ -335,13 +393,14 @@ class Client:
     ) -> None:
         """Ask the run to stop: it ends `canceled` at its next safe point, browser closed.
 
-        Canceling a run that has already ended does nothing.
+        This is Temporal's own cancellation (rather than the workflow's `cancel` signal), so
+        the workflow ends Canceled in Temporal too. Canceling a run that has ended does nothing.
         """
         rpc = _rpc_options(request_options)
         description = await self._describe(run_id, rpc)
         if description.status != WorkflowExecutionStatus.RUNNING:
             return
-        await self.temporal.get_workflow_handle(run_id).signal(TaskRunWorkflow.cancel, **rpc)
+        await self.temporal.get_workflow_handle(run_id).cancel(**rpc)
 
     async def _describe(self, run_id: str, rpc: dict[str, Any]) -> WorkflowExecutionDescription:
         try:
@@ -358,7 +417,7 @@ class Client:
     ) -> TaskRunResponse:
         """A run ended by Temporal itself (terminated by an operator, failed on a bug)."""
         status = (
-            _CLOSED_STATUS.get(description.status, RunStatus.failed)
+            TEMPORAL_STATUS.get(description.status, RunStatus.failed)
             if description.status is not None
             else RunStatus.failed
         )
@@ -388,6 +447,11 @@ class Client:
             app_url=self._app_url(description.id),
         )
 
+    def _raise_if_attributes_missing(self, exc: RPCError) -> None:
+        missing = missing_search_attributes(exc, self.temporal.namespace)
+        if missing is not None:
+            raise SearchAttributesMissingError(missing) from None
+
     def _app_url(self, run_id: str) -> str | None:
         if not self.ui_url:
             return None
@@ -401,6 +465,14 @@ def _attached_to_host(home: Path) -> Iterator[None]:
     with clients_lock(home).open("a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_SH)
         yield
+
+
+def _final_state(error: WorkflowFailureError) -> TaskRunResponse | None:
+    """The final `TaskRunResponse` a run that did not complete ended its workflow with."""
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.type in _RUN_FAILURE_TYPES and cause.details:
+        return TaskRunResponse.model_validate(cause.details[0])
+    return None
 
 
 def _rpc_options(options: RequestOptions | dict[str, Any] | None) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import IO
 
 from temporalio.service import ConnectConfig, RPCError, ServiceClient
 
-from wayfinder.search_attributes import dev_server_flags
+from wayfinder.search_attributes import DEV_SERVER_FLAGS
 
 STARTUP_TIMEOUT = 30.0
 HEALTH_TIMEOUT = 3.0
@@ -97,9 +97,11 @@ class DevServer:
         headless: bool = True,
         namespace: str = "default",
         log_file: Path | None = None,
+        dynamic_config: dict[str, str] | None = None,
     ) -> None:
         self._chosen_ports = [p for p in (port, None if headless else ui_port) if p]
         self.port = port or free_port()
+        self.dynamic_config = dynamic_config or {}
         self.ui_port = None if headless else (ui_port or free_port())
         self.db_file = db_file
         self.namespace = namespace
@@ -143,7 +145,7 @@ class DevServer:
             str(self.port),
             "--log-level",
             "warn",
-            *dev_server_flags(),
+            *DEV_SERVER_FLAGS,
         ]
         if self.namespace != "default":
             args += ["--namespace", self.namespace]
@@ -151,6 +153,8 @@ class DevServer:
             args.append("--headless")
         else:
             args += ["--ui-port", str(self.ui_port)]
+        for key, value in self.dynamic_config.items():
+            args += ["--dynamic-config-value", f"{key}={value}"]
         if self.db_file is not None:
             self.db_file.parent.mkdir(parents=True, exist_ok=True)
             args += ["--db-filename", str(self.db_file)]

@@ -52,20 +52,9 @@ UNHEALTHY_AFTER = 10.0
 """A live host whose server fails health checks for this long is replaced."""
 POLLER_FRESHNESS = 90.0
 """Seconds since a poller's last poll for it to count as alive (a long poll lasts ~60 s)."""
-WORKER_SETTINGS = (
-    "temporal_namespace",
-    "anthropic_api_key",
-    "anthropic_base_url",
-    "model",
-    "task_queue",
-    "artifact_dir",
-    "chromium_path",
-    "headless",
-    "max_concurrent_runs",
-    "model_max_retries",
-    "model_timeout",
-)
-"""The settings the host's worker runs with: a command with others needs another host."""
+NOT_WORKER_SETTINGS = frozenset({"temporal_address", "home", "ui_url"})
+"""Settings that do not change what the host's worker does; any other difference needs
+another host (a new setting counts by default, which errs on the safe side)."""
 
 
 class EmbeddedError(DevServerError):
@@ -98,7 +87,11 @@ def host_log(home: Path) -> Path:
 
 def fingerprint(settings: Settings) -> str:
     """A digest of the worker's settings (the API key is never written down in clear)."""
-    values = {name: str(getattr(settings, name)) for name in WORKER_SETTINGS}
+    values = {
+        name: str(value)
+        for name, value in settings.model_dump().items()
+        if name not in NOT_WORKER_SETTINGS
+    }
     values["artifact_dir"] = str(settings.artifacts)
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 

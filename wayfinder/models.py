@@ -11,6 +11,7 @@ import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 from pydantic import (
@@ -99,6 +100,25 @@ class TokenUsage(BaseModel):
 _NOT_YET = "is not supported yet by Wayfinder; leave it unset"
 
 
+def _check_cdp_address(value: str) -> str:
+    """`value` stripped if it can address a browser over CDP: `http(s)://host:port` (whose
+    `/json/version` names the WebSocket) or the `ws(s)://` WebSocket URL itself."""
+    address = value.strip()
+    parts = urlsplit(address)
+    if parts.scheme not in ("http", "https", "ws", "wss"):
+        raise ValueError(
+            "browser_address must be a browser's CDP address: http://host:port or its ws:// "
+            f"URL (as printed by --remote-debugging-port), got {value!r}"
+        )
+    try:
+        host, _ = parts.hostname, parts.port  # urlsplit checks the port only when asked
+    except ValueError:
+        raise ValueError(f"browser_address has an invalid port: {value!r}") from None
+    if not host:
+        raise ValueError(f"browser_address has no host: {value!r}")
+    return address
+
+
 class TaskRunRequest(BaseModel):
     """One task: every parameter of `run_task`, validated before anything starts.
 
@@ -175,6 +195,11 @@ class TaskRunRequest(BaseModel):
                 raise ValueError("error codes and their descriptions must not be blank")
         return value
 
+    @field_validator("browser_address")
+    @classmethod
+    def _browser_address_is_cdp(cls, value: str | None) -> str | None:
+        return None if value is None else _check_cdp_address(value)
+
     @field_validator("run_with")
     @classmethod
     def _run_with_agent(cls, value: str | None) -> str | None:
@@ -194,7 +219,6 @@ class TaskRunRequest(BaseModel):
             "webhook_url": self.webhook_url is not None,
             "totp_identifier": self.totp_identifier is not None,
             "totp_url": self.totp_url is not None,
-            "browser_address": self.browser_address is not None,
         }
         given = [name for name, is_set in not_yet.items() if is_set]
         if given:
@@ -304,11 +328,3 @@ class TaskRunResponse(BaseModel):
     recoveries: int = 0
     """Times the run lost its browser (a worker or Chromium died) and carried on in a new one
     rebuilt from its last checkpoint. Each has an entry of type `recover` in the step log."""
-
-
-class TaskRunInput(BaseModel):
-    """The input of `TaskRunWorkflow`, for teams that start it as a child workflow."""
-
-    request: TaskRunRequest
-    created_at: datetime
-    app_url: str | None = None

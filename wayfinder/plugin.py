@@ -2,7 +2,9 @@
 
 Give it to `temporalio.client.Client.connect(plugins=[WayfinderPlugin()])`. The client then
 uses the pydantic data converter, and every `Worker` built from that client runs Wayfinder's
-workflows and `launch_browser`, and starts this process's browser-host worker beside it.
+workflows, and starts beside it a launch worker on `<its queue>-launch` (`launch_browser`,
+polled only while this process has room for another browser context) and, once per process,
+the browser-host worker. `wayfinder.worker` explains the three.
 """
 
 from __future__ import annotations
@@ -21,13 +23,21 @@ from temporalio.plugin import SimplePlugin
 from temporalio.worker import Worker, WorkerConfig
 
 from wayfinder.activities.browser import BrowserActivities
+from wayfinder.activities.contracts import is_launch_queue, launch_queue
 from wayfinder.activities.extract import ExtractActivities
 from wayfinder.activities.heartbeat import HEARTBEAT_INTERVAL
 from wayfinder.activities.runtime import ActivityRuntime
 from wayfinder.activities.step import StepActivities
 from wayfinder.activities.verify import VerifyActivities
 from wayfinder.settings import Settings, get_settings
-from wayfinder.worker import is_host_queue, new_host_queue
+from wayfinder.worker import (
+    LAUNCH_POLLERS,
+    LaunchSlotSupplier,
+    host_activity_slots,
+    is_host_queue,
+    launch_tuner,
+    new_host_queue,
+)
 from wayfinder.workflows.task_run import TaskRunWorkflow
 
 PLUGIN_NAME = "wayfinder.WayfinderPlugin"
@@ -39,6 +49,20 @@ def _pydantic_converter(existing: DataConverter | None) -> DataConverter:
     return dataclasses.replace(base, payload_converter_class=PydanticPayloadConverter)
 
 
+@dataclasses.dataclass
+class _Companion:
+    """A worker the plugin runs beside the team's shared workers, while any of them runs."""
+
+    worker: Worker
+    task: asyncio.Task[None]
+    users: int = 1
+
+    async def stop(self) -> None:
+        await self.worker.shutdown()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
 class WayfinderPlugin(SimplePlugin):
     """Registers Wayfinder's workflows and activities on a team's workers."""
 
@@ -47,7 +71,7 @@ class WayfinderPlugin(SimplePlugin):
         self.settings = settings or get_settings()
         self.runtime = ActivityRuntime.create(self.settings, new_host_queue())
         browser = BrowserActivities(self.runtime)
-        self._shared_activities: list[Callable[..., Any]] = [browser.launch_browser]
+        self._launch_activities: list[Callable[..., Any]] = [browser.launch_browser]
         self._host_activities: list[Callable[..., Any]] = [
             # Launch is also on the host queue: a Chromium that crashed under a live worker
             # is relaunched on that same worker.
@@ -57,9 +81,9 @@ class WayfinderPlugin(SimplePlugin):
             ExtractActivities(self.runtime).extract_output,
             browser.close_browser,
         ]
-        self._host_task: asyncio.Task[None] | None = None
-        self._host_worker: Worker | None = None
-        self._users = 0
+        self._host: _Companion | None = None
+        self._launchers: dict[str, _Companion] = {}
+        self._slot_suppliers: dict[str, LaunchSlotSupplier] = {}
 
     @property
     def host_queue(self) -> str:
@@ -67,48 +91,68 @@ class WayfinderPlugin(SimplePlugin):
 
     def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
         config = super().configure_worker(config)
-        if is_host_queue(config.get("task_queue", "")):
+        task_queue = config.get("task_queue", "")
+        if is_host_queue(task_queue):
             config["activities"] = [*config.get("activities", []), *self._host_activities]
-            config["max_concurrent_activities"] = self.settings.max_concurrent_runs
+            config["max_concurrent_activities"] = host_activity_slots(
+                self.settings.max_concurrent_runs
+            )
             # Send heartbeats as often as activities beat, not at 80% of the timeout: the
             # host heartbeat timeout is a few seconds (it is how a dead host is noticed), and
             # the default throttling would leave a live one almost no margin.
             config["max_heartbeat_throttle_interval"] = timedelta(seconds=HEARTBEAT_INTERVAL)
+        elif is_launch_queue(task_queue):
+            supplier = LaunchSlotSupplier(self.runtime.host.limit)
+            self._slot_suppliers[task_queue] = supplier
+            config["activities"] = [*config.get("activities", []), *self._launch_activities]
+            config["tuner"] = launch_tuner(supplier)
+            config["max_concurrent_activity_task_polls"] = LAUNCH_POLLERS
         else:
-            config["activities"] = [*config.get("activities", []), *self._shared_activities]
             config["workflows"] = [*config.get("workflows", []), TaskRunWorkflow]
         return config
 
     async def run_worker(self, worker: Worker, next: Callable[[Worker], Awaitable[None]]) -> None:
-        if is_host_queue(worker.task_queue):
+        if is_host_queue(worker.task_queue) or is_launch_queue(worker.task_queue):
             await next(worker)
             return
-        await self._acquire_host(worker.client)
+        self._host = self._start(self._host, worker.client, self.host_queue)
+        queue = launch_queue(worker.task_queue)
+        self._launchers[queue] = self._start(self._launchers.get(queue), worker.client, queue)
         try:
             await next(worker)
         finally:
-            await self._release_host()
+            await self._stop_launcher(queue)
+            await self._stop_host()
 
-    async def _acquire_host(self, client: Client) -> None:
-        """Start this process's host worker with its first shared worker (reference-counted)."""
-        self._users += 1
-        if self._host_task is not None:
-            return
-        # Normally the client carries this plugin and configures the host worker through it.
+    def _start(self, running: _Companion | None, client: Client, task_queue: str) -> _Companion:
+        """Start the companion worker on `task_queue`, or count one more user of it."""
+        if running is not None:
+            running.users += 1
+            return running
+        # Normally the client carries this plugin and configures the worker through it.
         on_client = self in client.config().get("plugins", [])
-        self._host_worker = Worker(
-            client, task_queue=self.host_queue, plugins=[] if on_client else [self]
-        )
-        self._host_task = asyncio.create_task(self._host_worker.run())
+        worker = Worker(client, task_queue=task_queue, plugins=[] if on_client else [self])
+        return _Companion(worker=worker, task=asyncio.create_task(worker.run()))
 
-    async def _release_host(self) -> None:
-        self._users -= 1
-        if self._users or self._host_task is None:
+    async def _stop_launcher(self, task_queue: str) -> None:
+        launcher = self._launchers[task_queue]
+        launcher.users -= 1
+        if launcher.users:
             return
-        worker, task = self._host_worker, self._host_task
-        self._host_worker = self._host_task = None
-        if worker is not None:
-            await worker.shutdown()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        del self._launchers[task_queue]
+        await launcher.stop()
+        supplier = self._slot_suppliers.pop(task_queue, None)
+        if supplier is not None:
+            supplier.close()
+
+    async def _stop_host(self) -> None:
+        """The last shared worker of the process stops the host worker and closes Chromium."""
+        host = self._host
+        if host is None:
+            return
+        host.users -= 1
+        if host.users:
+            return
+        self._host = None
+        await host.stop()
         await self.runtime.aclose()

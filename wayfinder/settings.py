@@ -50,9 +50,12 @@ class Settings(BaseSettings):
     """Base URL of the Temporal UI, used to build `app_url` (set by `wayfinder dev`)."""
     max_concurrent_runs: int = Field(default=8, ge=1)
     """Browser activities one worker process runs at once (each run has its own context)."""
-    model_max_retries: int = Field(default=4, ge=0)
-    """Retries of one model call on 429, 5xx and timeouts, with the SDK's backoff."""
-    model_timeout: float = Field(default=120.0, gt=0)
+    model_timeout: float = Field(default=30.0, gt=0)
+    """Seconds one model request may take (one HTTP attempt: the SDK itself never retries)."""
+    model_retry_window: float = Field(default=60.0, ge=0)
+    """Seconds an activity keeps retrying a model endpoint that is unavailable (429, 5xx,
+    timeouts), counted from its first attempt; after that the run fails with the endpoint's
+    message."""
 
     @property
     def artifacts(self) -> Path:

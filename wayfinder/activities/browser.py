@@ -15,10 +15,11 @@ from wayfinder.activities.contracts import (
     CloseBrowserInput,
     CloseBrowserOutput,
     LaunchBrowserInput,
+    is_launch_queue,
 )
 from wayfinder.activities.runtime import ActivityGroup
 from wayfinder.browser.checkpoint import restore
-from wayfinder.browser.host import BrowserGoneError
+from wayfinder.browser.host import BrowserGoneError, BrowserRun, BrowserUnreachableError
 from wayfinder.models import FileInfo
 
 NAVIGATION_TIMEOUT_MS = 30_000
@@ -30,15 +31,42 @@ class BrowserActivities(ActivityGroup):
         """Open the run's context on this process and hand back this process's own queue.
 
         With a checkpoint, the context is rebuilt from it (a recovery); a run this host
-        already has a live context for keeps it (a retried launch).
+        already has a live context for keeps it (a retried launch). On the launch queue the
+        launch holds room reserved for its context (see `wayfinder.worker`). A launch that
+        fails closes the context again, so that it does not keep that room while the retry
+        goes wherever there is some.
         """
+        host = self._rt.host
+        reserved = is_launch_queue(activity.info().task_queue)
+        launched = False
+        try:
+            run = await self._open(request, reserved=reserved)
+            await self._load(run, request)
+            launched = True
+        finally:
+            if not launched:
+                await host.close(request.run_id)
+            if reserved:
+                host.limit.launch_done(request.run_id)
+        return BrowserLease(run_id=request.run_id, host_queue=self._rt.host_queue)
+
+    async def _open(self, request: LaunchBrowserInput, *, reserved: bool) -> BrowserRun:
         checkpoint = request.checkpoint
-        run = await self._rt.host.open(
-            request.run_id,
-            user_agent=request.user_agent,
-            extra_http_headers=request.extra_http_headers,
-            storage_state=checkpoint.storage_state if checkpoint else None,
-        )
+        try:
+            return await self._rt.host.open(
+                request.run_id,
+                browser_address=request.browser_address,
+                reserved=reserved,
+                user_agent=request.user_agent,
+                extra_http_headers=request.extra_http_headers,
+                storage_state=checkpoint.storage_state if checkpoint else None,
+            )
+        except BrowserUnreachableError as exc:
+            raise ApplicationError(str(exc), type="BrowserUnreachable") from exc
+
+    async def _load(self, run: BrowserRun, request: LaunchBrowserInput) -> None:
+        """Rebuild the checkpoint's tabs, or open the run's start URL."""
+        checkpoint = request.checkpoint
         if checkpoint is not None and checkpoint.tabs:
             try:
                 run.page = await restore(run.context, run.page, checkpoint)
@@ -60,7 +88,6 @@ class BrowserActivities(ActivityGroup):
                     f"could not open {request.url}: {exc.message.splitlines()[0]}",
                     type="NavigationError",
                 ) from exc
-        return BrowserLease(run_id=request.run_id, host_queue=self._rt.host_queue)
 
     @activity.defn(name=CLOSE_BROWSER)
     async def close_browser(self, request: CloseBrowserInput) -> CloseBrowserOutput:

@@ -22,6 +22,21 @@ CLOSE_BROWSER = "close_browser"
 HOST_ACTIVITIES = (TAKE_STEP, VERIFY_COMPLETION, EXTRACT_OUTPUT, CLOSE_BROWSER)
 """Activities that need the run's live browser, so they go to the host's own queue."""
 
+LAUNCH_QUEUE_SUFFIX = "-launch"
+
+
+def launch_queue(task_queue: str) -> str:
+    """The queue `launch_browser` is scheduled on for runs whose workflow is on `task_queue`.
+
+    Launches have a queue of their own so that a worker polls them only while its host has
+    room for one more browser context; a team's own activities on `task_queue` are not held up.
+    """
+    return f"{task_queue}{LAUNCH_QUEUE_SUFFIX}"
+
+
+def is_launch_queue(task_queue: str) -> bool:
+    return task_queue.endswith(LAUNCH_QUEUE_SUFFIX)
+
 
 class BrowserLease(BaseModel):
     """Where a run's browser lives: the task queue of the one worker process that holds it."""
@@ -33,6 +48,8 @@ class BrowserLease(BaseModel):
 class LaunchBrowserInput(BaseModel):
     run_id: str
     url: str | None = None
+    browser_address: str | None = None
+    """A browser started elsewhere to attach to over CDP, instead of this host's Chromium."""
     user_agent: str | None = None
     extra_http_headers: dict[str, str] | None = None
     checkpoint: Checkpoint | None = None
@@ -111,6 +128,7 @@ __all__ = [
     "EXTRACT_OUTPUT",
     "HOST_ACTIVITIES",
     "LAUNCH_BROWSER",
+    "LAUNCH_QUEUE_SUFFIX",
     "TAKE_STEP",
     "VERIFY_COMPLETION",
     "BrowserLease",
@@ -125,4 +143,6 @@ __all__ = [
     "StepResult",
     "VerifyInput",
     "VerifyOutput",
+    "is_launch_queue",
+    "launch_queue",
 ]

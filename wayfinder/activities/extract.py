@@ -17,7 +17,10 @@ EXTRACT_TOKEN_BUDGET = 16_000
 class ExtractActivities(ActivityGroup):
     @activity.defn(name=EXTRACT_OUTPUT)
     async def extract_output(self, request: ExtractInput) -> ExtractOutput:
-        with as_activity_errors(), self._rt.browser_guard(request.lease.run_id):
+        with (
+            as_activity_errors(self._rt.settings.model_retry_window),
+            self._rt.browser_guard(request.lease.run_id),
+        ):
             async with heartbeating():
                 snapshot = await self._rt.snapshot(request.lease.run_id, EXTRACT_TOKEN_BUDGET)
                 extraction = await extract_data(

@@ -23,8 +23,25 @@ from temporalio.common import RetryPolicy
 BROWSER_LOST = "BrowserLost"
 """Error type of an activity whose run's browser died under a live worker."""
 
-NON_RETRYABLE_ERRORS = ("ModelConfigurationError", "InvalidAnswerError", BROWSER_LOST)
-"""Error types a retry cannot fix; the workflow sees them at once."""
+NON_RETRYABLE_ERRORS = (
+    "ModelConfigurationError",
+    "ModelAuthenticationError",
+    "UnknownModelError",
+    "ModelRequestError",
+    "PromptTooLongError",
+    "InvalidAnswerError",
+    BROWSER_LOST,
+)
+"""Error types a retry cannot fix; the workflow sees them at once. The model ones are the
+classes of `wayfinder.llm.client` (named, not imported: this module is workflow code)."""
+
+HOST_STEP_ATTEMPTS = 10
+"""Attempts of a host step, whatever fails. A model that is unavailable is bounded by time as
+well: the activity stops retrying it after `WAYFINDER_MODEL_RETRY_WINDOW` (see `errors.py`). At
+this policy's backoff (1, 2, 4, then 8 s) ten attempts against an endpoint that fails at once
+span about 55 s, so they last as long as the default window of 60 s. A longer window holds for
+endpoints that time out or send `retry-after`; for one that fails at once, this count ends the
+retries first."""
 
 HOST_HEARTBEAT = timedelta(seconds=6)
 HOST_SCHEDULE_TO_START = timedelta(seconds=4)
@@ -73,8 +90,8 @@ HOST_STEP = ActivityOptions(
     retry_policy=RetryPolicy(
         initial_interval=timedelta(seconds=1),
         backoff_coefficient=2.0,
-        maximum_interval=timedelta(seconds=16),
-        maximum_attempts=3,
+        maximum_interval=timedelta(seconds=8),
+        maximum_attempts=HOST_STEP_ATTEMPTS,
         non_retryable_error_types=list(NON_RETRYABLE_ERRORS),
     ),
 )

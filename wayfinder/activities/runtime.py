@@ -34,6 +34,7 @@ class ActivityRuntime:
             download_root=artifacts.root / "downloads",
             chromium_path=settings.chromium_path,
             headless=settings.headless,
+            max_contexts=settings.max_concurrent_runs,
         )
         return cls(settings=settings, host=host, artifacts=artifacts, host_queue=host_queue)
 

@@ -40,7 +40,10 @@ class StepActivities(ActivityGroup):
             feedback.insert(0, prompts.recovered_note(step.recovered_from))
         elif activity.info().attempt > 1:
             feedback.insert(0, prompts.RETRIED_STEP_NOTE)
-        with as_activity_errors(), self._rt.browser_guard(run_id):
+        with (
+            as_activity_errors(self._rt.settings.model_retry_window),
+            self._rt.browser_guard(run_id),
+        ):
             async with heartbeating():
                 run = self._rt.host.get(run_id)
                 snapshot = await take_snapshot(run.page, token_budget=PAGE_TOKEN_BUDGET)

@@ -16,7 +16,10 @@ VERIFY_TOKEN_BUDGET = 8000
 class VerifyActivities(ActivityGroup):
     @activity.defn(name=VERIFY_COMPLETION)
     async def verify_completion(self, claim: VerifyInput) -> VerifyOutput:
-        with as_activity_errors(), self._rt.browser_guard(claim.lease.run_id):
+        with (
+            as_activity_errors(self._rt.settings.model_retry_window),
+            self._rt.browser_guard(claim.lease.run_id),
+        ):
             async with heartbeating():
                 snapshot = await self._rt.snapshot(claim.lease.run_id, VERIFY_TOKEN_BUDGET)
                 verdict = await verify_claim(

@@ -32,15 +32,12 @@ with workflow.unsafe.imports_passed_through():
         StepResult,
         VerifyInput,
         VerifyOutput,
+        launch_queue,
     )
-    from wayfinder.models import (
-        FileInfo,
-        RunStatus,
-        StepRecord,
-        TaskRunInput,
-        TaskRunResponse,
-    )
+    from wayfinder.models import FileInfo, RunStatus, StepRecord, TaskRunResponse
+    from wayfinder.workflows import outcome
     from wayfinder.workflows.failures import Loss, browser_loss, failure_reason, loss_description
+    from wayfinder.workflows.inputs import RunProgress, TaskRunInput
 
 T = TypeVar("T")
 HostInput = StepInput | VerifyInput | ExtractInput
@@ -53,6 +50,9 @@ LOOP_STEPS = 3
 
 MAX_RECOVERIES = 3
 """Browsers a run may lose before it fails: a page that crashes Chromium every time is lost."""
+
+STEPS_PER_EXECUTION = 200
+"""Continue-as-new after this many step-log entries even if Temporal has not suggested it."""
 
 RECOVER = "recover"
 """The action type of a step-log entry that records a recovery rather than an action."""
@@ -81,6 +81,23 @@ class TaskRunWorkflow:
             title=request.title,
             step_count=0,
         )
+        self._feedback: list[str] = []
+        self._continuations = 0
+        self._first_entry = 1
+        """Number of the first step-log entry of this execution (later ones after a continue)."""
+        if run.progress is not None:
+            self._resume(run.progress)
+
+    def _resume(self, progress: RunProgress) -> None:
+        self._state = progress.state
+        self._steps = progress.steps
+        self._lease = progress.lease
+        self._checkpoint = progress.checkpoint
+        self._feedback = progress.feedback
+        self._recovered_from = progress.recovered_from
+        self._cancel_requested = progress.cancel_requested
+        self._continuations = progress.continuations
+        self._first_entry = len(self._steps) + 1
 
     @workflow.query(name="get_run")
     def get_run(self) -> TaskRunResponse:
@@ -99,8 +116,10 @@ class TaskRunWorkflow:
     @workflow.run
     async def run(self, run: TaskRunInput) -> TaskRunResponse:
         try:
-            self._lease = await self._launch()
+            if self._lease is None:
+                self._lease = await self._launch()
             self._state.status = RunStatus.running
+            outcome.publish_status(RunStatus.running)
             await self._loop()
         except asyncio.CancelledError:
             self._finish(RunStatus.canceled, "the run was canceled")
@@ -108,14 +127,14 @@ class TaskRunWorkflow:
             self._finish(RunStatus.failed, failure_reason(exc))
         except ApplicationError as exc:
             self._finish(RunStatus.failed, exc.message)
-        finally:
-            if self._lease is not None:
-                await self._close(self._lease)
+        # Not in a `finally`: a continue-as-new leaves through here too, and keeps the browser.
+        if self._lease is not None:
+            await self._close(self._lease)
         # The terminal status is published only now, with the browser closed: a client that
         # sees a final status can rely on everything being done.
         self._state.status, self._state.failure_reason = self._outcome
         self._state.finished_at = workflow.now()
-        return self._state
+        return outcome.end_run(self._state)
 
     async def _launch(
         self, checkpoint: Checkpoint | None = None, on_host: str | None = None
@@ -129,6 +148,7 @@ class TaskRunWorkflow:
         launch = LaunchBrowserInput(
             run_id=self._state.run_id,
             url=request.url,
+            browser_address=request.browser_address,
             user_agent=request.user_agent,
             extra_http_headers=request.extra_http_headers,
             checkpoint=checkpoint,
@@ -140,7 +160,9 @@ class TaskRunWorkflow:
                 if browser_loss(exc) is None:
                     raise
                 workflow.logger.warning("relaunch on %s failed, using any worker", on_host)
-        return await self._launch_on(launch, workflow.info().task_queue, options.LAUNCH)
+        return await self._launch_on(
+            launch, launch_queue(workflow.info().task_queue), options.LAUNCH
+        )
 
     async def _launch_on(
         self, launch: LaunchBrowserInput, queue: str, launch_options: options.ActivityOptions
@@ -162,11 +184,12 @@ class TaskRunWorkflow:
 
     async def _loop(self) -> None:
         request = self._request
-        feedback: list[str] = []
         while True:
             if self._cancel_requested:
                 self._finish(RunStatus.canceled, "the run was canceled")
                 return
+            if self._history_is_long():
+                await self._continue_as_new()
             if request.max_steps is not None and self._action_count() >= request.max_steps:
                 self._finish(
                     RunStatus.timed_out,
@@ -180,7 +203,7 @@ class TaskRunWorkflow:
                     number=len(self._steps) + 1,
                     task=request.prompt,
                     history=self._history(),
-                    feedback=feedback,
+                    feedback=self._feedback,
                     model=request.model,
                     error_codes=request.error_code_mapping,
                     extraction_follows=request.data_extraction_schema is not None,
@@ -194,7 +217,7 @@ class TaskRunWorkflow:
             record = result.record
             self._checkpoint = result.checkpoint or self._checkpoint
             self._record(record)
-            feedback = self._loop_warning()
+            self._feedback = self._loop_warning()
             action = record.action
             if action["type"] == "terminate":
                 self._terminate(action)
@@ -219,7 +242,7 @@ class TaskRunWorkflow:
                 continue
             self._state.usage += verdict.usage
             if not verdict.verified:
-                feedback = [
+                self._feedback = [
                     f"Your claim that the task is complete was not verified: {verdict.reason} "
                     "Keep working, or terminate if the task cannot be done."
                 ]
@@ -244,6 +267,33 @@ class TaskRunWorkflow:
             self._state.output = output
             self._finish(RunStatus.completed)
             return
+
+    def _history_is_long(self) -> bool:
+        entries = len(self._steps) - self._first_entry + 1
+        return entries >= STEPS_PER_EXECUTION or workflow.info().is_continue_as_new_suggested()
+
+    async def _continue_as_new(self) -> None:
+        """Carry the run into a fresh execution; the browser stays where it is."""
+        # Handles cannot travel: let the closing of discarded browsers finish first.
+        await self._settle_discarded()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(
+            TaskRunInput(
+                request=self._request,
+                created_at=self._state.created_at,
+                app_url=self._state.app_url,
+                progress=RunProgress(
+                    state=self._state,
+                    steps=self._steps,
+                    lease=self._lease,
+                    checkpoint=self._checkpoint,
+                    feedback=self._feedback,
+                    recovered_from=self._recovered_from,
+                    cancel_requested=self._cancel_requested,
+                    continuations=self._continuations + 1,
+                ),
+            )
+        )
 
     def _leased(self) -> BrowserLease:
         if self._lease is None:
@@ -383,16 +433,29 @@ class TaskRunWorkflow:
 
     async def _close(self, lease: BrowserLease) -> None:
         """Close the run's browser, and wait for the ones recoveries discarded."""
-        downloads: list[FileInfo] = []
-        for handle in [*self._discarded, self._start_close(lease, final=True)]:
-            try:
-                closed = await handle
-            except ActivityError as exc:
-                # The run's outcome stands; that browser went with its host.
-                workflow.logger.warning("closing a browser failed: %s", failure_reason(exc))
-                continue
-            downloads += closed.downloaded_files
-            if closed.screenshot_urls:
-                self._state.screenshot_urls = closed.screenshot_urls
+        await self._settle_discarded()
+        closed = await self._closed(self._start_close(lease, final=True))
+        if closed is not None:
+            self._keep_downloads(closed.downloaded_files)
+            self._state.screenshot_urls = closed.screenshot_urls or None
+
+    async def _settle_discarded(self) -> None:
+        for handle in self._discarded:
+            closed = await self._closed(handle)
+            if closed is not None:
+                self._keep_downloads(closed.downloaded_files)
         self._discarded = []
-        self._state.downloaded_files = downloads or None
+
+    async def _closed(
+        self, handle: workflow.ActivityHandle[CloseBrowserOutput]
+    ) -> CloseBrowserOutput | None:
+        try:
+            return await handle
+        except ActivityError as exc:
+            # The run's outcome stands; that browser went with its host.
+            workflow.logger.warning("closing a browser failed: %s", failure_reason(exc))
+            return None
+
+    def _keep_downloads(self, files: list[FileInfo]) -> None:
+        if files:
+            self._state.downloaded_files = [*(self._state.downloaded_files or []), *files]
