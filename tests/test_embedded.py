@@ -421,3 +421,31 @@ async def test_a_failing_run_is_one_line_and_its_traceback_is_in_the_log(
     assert "launch_browser" in str(body["failure_reason"])
     assert "Traceback" not in out + err
     assert "Traceback" in (home / "logs" / "embedded.log").read_text()
+
+
+async def test_a_run_nothing_will_execute_is_pointed_out(
+    cli: Cli, client: Client, temporal_server: DevServer, token: str
+) -> None:
+    """On a Temporal server where no worker polls the task queue, neither `--no-wait` nor a
+    followed run waits silently."""
+    queue = f"nobody-polls-{token.strip('[]').split()[-1]}"
+    cli.env.update(TEMPORAL_ADDRESS=temporal_server.address, WAYFINDER_TASK_QUEUE=queue)
+    started: list[str] = []
+    try:
+        code, out, err = await cli(
+            "run", "Get the title", "--url", "https://example.com/", "--no-wait"
+        )
+        started.append(run_id_of(out.splitlines()))
+        assert code == 0
+        assert f"no worker polls task queue {queue!r}" in err
+
+        code, out, err = await cli(
+            "run", "Get the title", "--url", "https://example.com/", "--timeout", "8"
+        )
+        started.append(run_id_of(out.splitlines()))
+        assert code == 2
+        assert f"no worker polls task queue {queue!r}" in err
+        assert "is still going after 8s" in err
+    finally:
+        for run_id in started:
+            await client.temporal.get_workflow_handle(run_id).terminate("test cleanup")

@@ -138,6 +138,8 @@ class _Follower:
     async def follow(self) -> TaskRunResponse:
         loop = asyncio.get_running_loop()
         queued_since = loop.time()
+        # At once: without a worker every poll below waits for a query that nobody answers.
+        await self._warn_without_worker()
         while True:
             self._check_host()
             try:
@@ -152,15 +154,19 @@ class _Follower:
                 return response
             if response.status != RunStatus.queued:
                 queued_since = loop.time()
-            elif loop.time() - queued_since > NO_WORKER_GRACE and not self.warned:
-                if not await _has_live_worker(self.client):
-                    print(
-                        f"wayfinder: {_no_worker_message(self.client, self.run_id)}",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    self.warned = True
+            elif loop.time() - queued_since > NO_WORKER_GRACE:
+                await self._warn_without_worker()  # the worker may have gone since
             await asyncio.sleep(POLL_INTERVAL)
+
+    async def _warn_without_worker(self) -> None:
+        if self.warned or await _has_live_worker(self.client):
+            return
+        print(
+            f"wayfinder: {_no_worker_message(self.client, self.run_id)}",
+            file=sys.stderr,
+            flush=True,
+        )
+        self.warned = True
 
     async def _print_new_steps(self) -> None:
         try:
