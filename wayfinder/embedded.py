@@ -385,4 +385,6 @@ def _log_tail(home: Path, start: int) -> str:
     with host_log(home).open("rb") as log:
         log.seek(start)
         lines = log.read().decode(errors="replace").strip().splitlines()
-    return lines[-1] if lines else f"no output; see {host_log(home)}"
+    # The host logs why it stopped as an error; a crash before logging ends in a traceback.
+    errors = [line for line in lines if " ERROR " in line] or lines
+    return f"{errors[-1]} (see {host_log(home)})" if errors else f"no output; see {host_log(home)}"

@@ -151,10 +151,12 @@ async def serve(
             replaceable=replaceable,
             started_at=datetime.now(UTC),
         )
-        write_state(home, state)
-        log.info("serving %s (worker: %s)", server.address, worker is not None)
-        if on_ready is not None:
-            on_ready(state)
+        # A worker or server that died while starting is never published.
+        if not any(task.done() for task in watched):
+            write_state(home, state)
+            log.info("serving %s (worker: %s)", server.address, worker is not None)
+            if on_ready is not None:
+                on_ready(state)
         done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
         # Unpublished first, so that no command picks a host that is going away.
         clear_state(home, os.getpid())
