@@ -110,6 +110,28 @@ def _assert_step_log_intact(run: TaskRunResponse, steps: list[StepRecord]) -> No
     assert run.step_count == len(steps) - len(recoveries)
 
 
+async def _start_claim(
+    client: Client, portal: SiteServer, fake_model: FakeAnthropicServer, token: str
+) -> str:
+    """Start the claims task, slowed down so that a process can be killed in the middle."""
+    fake_model.delay(token, STEP_DELAY)
+    run = await client.run_task(claim_task(claim_values(token)), url=f"{portal.url}/portal/login")
+    return run.run_id
+
+
+async def _assert_recovered_once(
+    client: Client, portal: SiteServer, run_id: str, token: str
+) -> list[StepRecord]:
+    """The run completed after one recovery, its step log intact and the claim filed once."""
+    final = await _final(client, run_id)
+    assert final.status is RunStatus.completed, final.failure_reason
+    assert final.recoveries == 1
+    steps = await client.get_run_steps(run_id)
+    _assert_step_log_intact(final, steps)
+    _assert_claim_filed_once(portal, token)
+    return steps
+
+
 async def test_worker_killed_mid_run_the_run_completes_on_another(
     queue_client: Client,
     portal: SiteServer,
@@ -117,22 +139,14 @@ async def test_worker_killed_mid_run_the_run_completes_on_another(
     new_worker: Callable[..., WorkerProcess],
     token: str,
 ) -> None:
-    fake_model.delay(token, STEP_DELAY)
     first = await new_worker("host-a").start()
-    run = await queue_client.run_task(
-        claim_task(claim_values(token)), url=f"{portal.url}/portal/login"
-    )
-    await _steps_at_least(queue_client, run.run_id, 2)
+    run_id = await _start_claim(queue_client, portal, fake_model, token)
+    await _steps_at_least(queue_client, run_id, 2)
     second = await new_worker("host-b").start()
-    await _steps_at_least(queue_client, run.run_id, 5)
+    await _steps_at_least(queue_client, run_id, 5)
     first.kill()
 
-    final = await _final(queue_client, run.run_id)
-    assert final.status is RunStatus.completed, final.failure_reason
-    assert final.recoveries == 1
-    steps = await queue_client.get_run_steps(run.run_id)
-    _assert_step_log_intact(final, steps)
-    _assert_claim_filed_once(portal, token)
+    steps = await _assert_recovered_once(queue_client, portal, run_id, token)
     recovery = next(s for s in steps if s.action_type == "recover")
     assert "worker" in recovery.action["reason"]
     # The browser that carried on is the second host's: the first never got it back.
@@ -146,24 +160,16 @@ async def test_chromium_killed_mid_run_is_relaunched_on_the_same_worker(
     new_worker: Callable[..., WorkerProcess],
     token: str,
 ) -> None:
-    fake_model.delay(token, STEP_DELAY)
     worker = await new_worker("host").start()
-    run = await queue_client.run_task(
-        claim_task(claim_values(token)), url=f"{portal.url}/portal/login"
-    )
-    await _steps_at_least(queue_client, run.run_id, 5)
+    run_id = await _start_claim(queue_client, portal, fake_model, token)
+    await _steps_at_least(queue_client, run_id, 5)
     chromium = worker.chromium_pid()
     assert chromium is not None
     os.kill(chromium, signal.SIGKILL)
 
-    final = await _final(queue_client, run.run_id)
-    assert final.status is RunStatus.completed, final.failure_reason
-    assert final.recoveries == 1
-    steps = await queue_client.get_run_steps(run.run_id)
-    _assert_step_log_intact(final, steps)
+    steps = await _assert_recovered_once(queue_client, portal, run_id, token)
     recovery = next(s for s in steps if s.action_type == "recover")
     assert "crash" in recovery.action["reason"].lower() or "gone" in recovery.action["reason"]
-    _assert_claim_filed_once(portal, token)
     relaunched = worker.chromium_pid()
     assert relaunched is not None and relaunched != chromium
 
@@ -176,21 +182,14 @@ async def test_a_crashed_tab_is_rebuilt_in_the_same_chromium(
     token: str,
 ) -> None:
     """The renderer dies (out of memory, a bad page), Chromium itself lives on."""
-    fake_model.delay(token, STEP_DELAY)
     worker = await new_worker("host").start()
-    run = await queue_client.run_task(
-        claim_task(claim_values(token)), url=f"{portal.url}/portal/login"
-    )
-    await _steps_at_least(queue_client, run.run_id, 5)
+    run_id = await _start_claim(queue_client, portal, fake_model, token)
+    await _steps_at_least(queue_client, run_id, 5)
     chromium = worker.chromium_pid()
     for renderer in worker.renderer_pids():
         os.kill(renderer, signal.SIGKILL)
 
-    final = await _final(queue_client, run.run_id)
-    assert final.status is RunStatus.completed, final.failure_reason
-    assert final.recoveries == 1
-    _assert_step_log_intact(final, await queue_client.get_run_steps(run.run_id))
-    _assert_claim_filed_once(portal, token)
+    await _assert_recovered_once(queue_client, portal, run_id, token)
     assert worker.chromium_pid() == chromium
 
 
