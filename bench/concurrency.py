@@ -18,16 +18,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from tests.fixtures.fake_anthropic import FakeAnthropicServer
-from tests.fixtures.sites import SiteServer
+from bench.stack import bench_stack
 from wayfinder import Client, RunStatus, WayfinderPlugin
-from wayfinder.devserver import DevServer
-from wayfinder.settings import Settings
 
 TASKS = [
     ("Get the title of the top post", "/news"),
@@ -130,30 +125,22 @@ async def run_batch(client: Client, base: str, count: int, at_once: bool) -> flo
 
 
 async def main(count: int, model_delay: float) -> None:
-    home = Path(tempfile.mkdtemp(prefix="wayfinder-bench-"))
-    with FakeAnthropicServer() as fake, SiteServer() as sites:
-        fake.delay(MARK, model_delay)
-        async with DevServer() as dev:
-            settings = Settings(
-                temporal_address=dev.address,
-                anthropic_api_key="bench",
-                anthropic_base_url=fake.url,
-                home=home,
-                max_concurrent_runs=count,
+    async with bench_stack(max_concurrent_runs=count) as stack:
+        stack.fake.delay(MARK, model_delay)
+        sites, dev = stack.sites, stack.dev
+        exclude = {dev.pid} if dev.pid else set()
+        async with await Client.connect(settings=stack.settings, run_worker=True) as client:
+            plugin = next(
+                p for p in client.temporal.config()["plugins"] if isinstance(p, WayfinderPlugin)
             )
-            exclude = {dev.pid} if dev.pid else set()
-            async with await Client.connect(settings=settings, run_worker=True) as client:
-                plugin = next(
-                    p for p in client.temporal.config()["plugins"] if isinstance(p, WayfinderPlugin)
-                )
-                # Warm up: Chromium's launch and the first workflow are not per-run costs.
-                await run_batch(client, sites.url, 1, at_once=False)
-                idle = tree_memory(os.getpid(), exclude)
-                idle_python = tree_memory(os.getpid(), set(), descendants=False)
-                sequential = await run_batch(client, sites.url, count, at_once=False)
-                with PeakSampler(exclude) as sampler:
-                    concurrent = await run_batch(client, sites.url, count, at_once=True)
-                peak_contexts = plugin.runtime.host.limit.peak
+            # Warm up: Chromium's launch and the first workflow are not per-run costs.
+            await run_batch(client, sites.url, 1, at_once=False)
+            idle = tree_memory(os.getpid(), exclude)
+            idle_python = tree_memory(os.getpid(), set(), descendants=False)
+            sequential = await run_batch(client, sites.url, count, at_once=False)
+            with PeakSampler(exclude) as sampler:
+                concurrent = await run_batch(client, sites.url, count, at_once=True)
+            peak_contexts = plugin.runtime.host.limit.peak
     peak = sampler.peak
     print(f"{count} runs, model delay {model_delay:.1f} s per call, {os.cpu_count()} CPUs")
     print(f"  one at a time   {sequential:7.1f} s   {count / sequential * 60:6.1f} runs/min")

@@ -18,36 +18,20 @@ import asyncio
 import os
 import signal
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
 
-from tests.fixtures.fake_anthropic import FakeAnthropicServer
-from tests.fixtures.portal import add_portal, claim_task
+from bench.stack import bench_stack
+from tests.fixtures.portal import add_portal, claim_task, claim_values
 from tests.fixtures.sites import SiteServer
 from tests.fixtures.worker_process import WorkerProcess
 from wayfinder import Client
-from wayfinder.devserver import DevServer
-from wayfinder.settings import Settings
 
 KILL_AT_STEP = 5
-
-
-def _values(token: str) -> dict[str, str]:
-    return {
-        "full_name": "Grace Hopper",
-        "policy": "HM-20931",
-        "email": "grace@example.com",
-        "phone": "0117 496 0123",
-        "incident_date": "2026-11-14",
-        "claim_type": "Water damage",
-        "description": f"Burst pipe {token}",
-    }
 
 
 async def _wait_steps(client: Client, run_id: str, count: int) -> None:
@@ -80,7 +64,7 @@ async def _one_run(
 ) -> tuple[float, float | None]:
     """Wall time of one run, and seconds from the kill to the next step starting."""
     started = time.perf_counter()
-    run = await client.run_task(claim_task(_values(token)), url=f"{sites.url}/portal/login")
+    run = await client.run_task(claim_task(claim_values(token)), url=f"{sites.url}/portal/login")
     killed_at: datetime | None = None
     if kill is not None:
         await _wait_steps(client, run.run_id, KILL_AT_STEP - 1)
@@ -102,54 +86,47 @@ async def _one_run(
 
 
 async def main(repeat: int, delay: float) -> None:
-    home = Path(tempfile.mkdtemp(prefix="wayfinder-bench-"))
-    with FakeAnthropicServer() as fake, SiteServer() as sites:
+    async with bench_stack() as stack:
+        fake, sites, dev, home = stack.fake, stack.sites, stack.dev, stack.home
         add_portal(sites)
-        async with DevServer() as dev:
-            settings = Settings(
-                temporal_address=dev.address,
-                anthropic_api_key="bench",
-                anthropic_base_url=fake.url,
-                home=home,
-            )
-            client = await Client.connect(settings=settings, run_worker=False)
-            results: dict[str, list[tuple[float, float | None]]] = {
-                "undisturbed": [],
-                "worker killed": [],
-                "chromium killed": [],
-            }
-            for index in range(repeat):
-                queue = f"bench-recovery-{uuid.uuid4().hex[:8]}"
-                client = Client(client.temporal, task_queue=queue)
+        client = await Client.connect(settings=stack.settings, run_worker=False)
+        results: dict[str, list[tuple[float, float | None]]] = {
+            "undisturbed": [],
+            "worker killed": [],
+            "chromium killed": [],
+        }
+        for index in range(repeat):
+            queue = f"bench-recovery-{uuid.uuid4().hex[:8]}"
+            client = Client(client.temporal, task_queue=queue)
 
-                def worker(name: str, queue: str = queue, index: int = index) -> WorkerProcess:
-                    return WorkerProcess(
-                        temporal_address=dev.address,
-                        task_queue=queue,
-                        home=home / f"{index}-{name}",
-                        model_url=fake.url,
+            def worker(name: str, queue: str = queue, index: int = index) -> WorkerProcess:
+                return WorkerProcess(
+                    temporal_address=dev.address,
+                    task_queue=queue,
+                    home=home / f"{index}-{name}",
+                    model_url=fake.url,
+                )
+
+            token = f"[bench {uuid.uuid4().hex[:8]}]"
+            fake.delay(token, delay)
+            async with worker("a") as first:
+                await _one_run(client, sites, token, None)  # launches its Chromium
+                results["undisturbed"].append(await _one_run(client, sites, token, None))
+                async with worker("b"):
+                    results["worker killed"].append(
+                        await _one_run(client, sites, token, first.kill)
                     )
 
-                token = f"[bench {uuid.uuid4().hex[:8]}]"
-                fake.delay(token, delay)
-                async with worker("a") as first:
-                    await _one_run(client, sites, token, None)  # launches its Chromium
-                    results["undisturbed"].append(await _one_run(client, sites, token, None))
-                    async with worker("b"):
-                        results["worker killed"].append(
-                            await _one_run(client, sites, token, first.kill)
-                        )
+            def kill_chromium(host: WorkerProcess) -> None:
+                pid = host.chromium_pid()
+                assert pid is not None, "the worker has no Chromium"
+                os.kill(pid, signal.SIGKILL)
 
-                def kill_chromium(host: WorkerProcess) -> None:
-                    pid = host.chromium_pid()
-                    assert pid is not None, "the worker has no Chromium"
-                    os.kill(pid, signal.SIGKILL)
-
-                async with worker("c") as only:
-                    await _one_run(client, sites, token, None)  # launches its Chromium
-                    results["chromium killed"].append(
-                        await _one_run(client, sites, token, lambda: kill_chromium(only))
-                    )
+            async with worker("c") as only:
+                await _one_run(client, sites, token, None)  # launches its Chromium
+                results["chromium killed"].append(
+                    await _one_run(client, sites, token, lambda: kill_chromium(only))
+                )
     baseline = statistics.median(wall for wall, _ in results["undisturbed"])
     print(f"claims task, 11 steps, fake model answering in {delay:.2f} s; {repeat} runs each")
     print(f"{'case':<18}{'wall s':>9}{'extra s':>9}{'kill -> next step s':>22}")

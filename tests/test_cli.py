@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 
+from tests.fixtures.cli import cli_env, run_cli
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
 from tests.fixtures.sites_data import TOP_STORY, WATERING_CAN_PRICE
@@ -15,24 +13,8 @@ from wayfinder import Client
 from wayfinder.settings import Settings
 
 
-async def _wayfinder(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "wayfinder.cli",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
 def _env(settings: Settings, **extra: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "TEMPORAL_"))}
-    return {**base, "WAYFINDER_HOME": str(settings.home), **extra}
+    return cli_env(settings.home, **extra)
 
 
 async def test_run_prints_steps_then_output(
@@ -45,7 +27,7 @@ async def test_run_prints_steps_then_output(
         TEMPORAL_ADDRESS=settings.temporal_address,
         WAYFINDER_TASK_QUEUE=client.task_queue,
     )
-    code, out, err = await _wayfinder(
+    code, out, err = await run_cli(
         "run",
         'Click "Catalogue", then click "Garden", then get the price of the Watering Can',
         "--url",
@@ -62,12 +44,12 @@ async def test_run_prints_steps_then_output(
     assert body["status"] == "completed"
     assert WATERING_CAN_PRICE in json.dumps(body["output"])
 
-    code, out, _ = await _wayfinder("get", body["run_id"], env=env)
+    code, out, _ = await run_cli("get", body["run_id"], env=env)
     assert code == 0 and json.loads(out)["status"] == "completed"
 
 
 async def test_run_without_api_key_says_what_is_missing(settings: Settings) -> None:
-    code, out, err = await _wayfinder(
+    code, out, err = await run_cli(
         "run", "Get the title", "--url", "https://example.com", env=_env(settings)
     )
     assert code == 2
@@ -76,7 +58,7 @@ async def test_run_without_api_key_says_what_is_missing(settings: Settings) -> N
 
 
 async def test_run_rejects_bad_input_naming_the_field(settings: Settings) -> None:
-    code, _, err = await _wayfinder(
+    code, _, err = await run_cli(
         "run", "Get the title", "--url", "ftp://example.com", "--max-steps", "0", env=_env(settings)
     )
     assert code == 2
@@ -94,15 +76,18 @@ async def test_run_alone_on_a_laptop(
         ANTHROPIC_API_KEY="test-key",
         ANTHROPIC_BASE_URL=fake_model.url,
     )
-    code, out, err = await _wayfinder(
+    code, out, err = await run_cli(
         "run", "Get the title of the top post", "--url", f"{sites.url}/news", env=env
     )
     assert code == 0, err
     body = json.loads(out[out.index("{") :])
     assert body["status"] == "completed" and body["output"] == TOP_STORY
     assert (tmp_path / "temporal.db").exists()
-    assert not (tmp_path / "devserver.json").exists()  # the server stopped with the command
 
-    code, out, err = await _wayfinder("get", body["run_id"], env=env)
+    code, out, err = await run_cli("get", body["run_id"], env=env)
     assert code == 0, err
     assert json.loads(out)["output"] == TOP_STORY
+    # The server outlives the commands (see docs/embedded-mode.md) until stopped.
+    code, out, err = await run_cli("stop", env=env)
+    assert code == 0 and out.startswith("stopped the embedded server"), err
+    assert not (tmp_path / "devserver.json").exists()

@@ -8,8 +8,11 @@ with separate WAYFINDER_HOME directories, so a checkpoint can only travel throug
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -17,26 +20,17 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
-from tests.fixtures.portal import add_portal, claim_task
-from tests.fixtures.sites import SiteServer
+from tests.fixtures.portal import CLAIM, add_portal, claim_task, claim_values
+from tests.fixtures.sites import SiteRequest, SiteServer
 from tests.fixtures.worker_process import WorkerProcess
 from wayfinder import Client, RunStatus, StepRecord, TaskRunResponse
 from wayfinder.devserver import DevServer, free_port
+from wayfinder.llm.prompts import recovered_note, retried_step_note
 from wayfinder.settings import Settings
 
 STEP_DELAY = 0.6
 """Seconds the fake model takes per answer here: long enough to kill a worker mid-step."""
 RUN_LIMIT = 120.0
-
-CLAIM = {
-    "full_name": "Grace Hopper",
-    "policy": "HM-20931",
-    "email": "grace@example.com",
-    "phone": "0117 496 0123",
-    "incident_date": "2026-11-14",
-    "claim_type": "Water damage",
-    "description": "Burst pipe under the kitchen sink",
-}
 
 
 @pytest.fixture
@@ -116,9 +110,26 @@ def _assert_step_log_intact(run: TaskRunResponse, steps: list[StepRecord]) -> No
     assert run.step_count == len(steps) - len(recoveries)
 
 
-def _claim_values(token: str) -> dict[str, str]:
-    # The token keys the fake model's delay to this test and makes the claim recognisable.
-    return {**CLAIM, "description": f"{CLAIM['description']} {token}"}
+async def _start_claim(
+    client: Client, portal: SiteServer, fake_model: FakeAnthropicServer, token: str
+) -> str:
+    """Start the claims task, slowed down so that a process can be killed in the middle."""
+    fake_model.delay(token, STEP_DELAY)
+    run = await client.run_task(claim_task(claim_values(token)), url=f"{portal.url}/portal/login")
+    return run.run_id
+
+
+async def _assert_recovered_once(
+    client: Client, portal: SiteServer, run_id: str, token: str
+) -> list[StepRecord]:
+    """The run completed after one recovery, its step log intact and the claim filed once."""
+    final = await _final(client, run_id)
+    assert final.status is RunStatus.completed, final.failure_reason
+    assert final.recoveries == 1
+    steps = await client.get_run_steps(run_id)
+    _assert_step_log_intact(final, steps)
+    _assert_claim_filed_once(portal, token)
+    return steps
 
 
 async def test_worker_killed_mid_run_the_run_completes_on_another(
@@ -128,22 +139,16 @@ async def test_worker_killed_mid_run_the_run_completes_on_another(
     new_worker: Callable[..., WorkerProcess],
     token: str,
 ) -> None:
-    fake_model.delay(token, STEP_DELAY)
     first = await new_worker("host-a").start()
-    run = await queue_client.run_task(
-        claim_task(_claim_values(token)), url=f"{portal.url}/portal/login"
-    )
-    await _steps_at_least(queue_client, run.run_id, 2)
+    run_id = await _start_claim(queue_client, portal, fake_model, token)
+    await _steps_at_least(queue_client, run_id, 2)
     second = await new_worker("host-b").start()
-    await _steps_at_least(queue_client, run.run_id, 5)
+    await _steps_at_least(queue_client, run_id, 5)
     first.kill()
 
-    final = await _final(queue_client, run.run_id)
-    assert final.status is RunStatus.completed, final.failure_reason
-    assert final.recoveries == 1
-    steps = await queue_client.get_run_steps(run.run_id)
-    _assert_step_log_intact(final, steps)
-    _assert_claim_filed_once(portal, token)
+    steps = await _assert_recovered_once(queue_client, portal, run_id, token)
+    recovery = next(s for s in steps if s.action_type == "recover")
+    assert "worker" in recovery.action["reason"]
     # The browser that carried on is the second host's: the first never got it back.
     assert second.chromium_pid() is not None
 
@@ -155,26 +160,37 @@ async def test_chromium_killed_mid_run_is_relaunched_on_the_same_worker(
     new_worker: Callable[..., WorkerProcess],
     token: str,
 ) -> None:
-    fake_model.delay(token, STEP_DELAY)
     worker = await new_worker("host").start()
-    run = await queue_client.run_task(
-        claim_task(_claim_values(token)), url=f"{portal.url}/portal/login"
-    )
-    await _steps_at_least(queue_client, run.run_id, 5)
+    run_id = await _start_claim(queue_client, portal, fake_model, token)
+    await _steps_at_least(queue_client, run_id, 5)
     chromium = worker.chromium_pid()
     assert chromium is not None
     os.kill(chromium, signal.SIGKILL)
 
-    final = await _final(queue_client, run.run_id)
-    assert final.status is RunStatus.completed, final.failure_reason
-    assert final.recoveries == 1
-    steps = await queue_client.get_run_steps(run.run_id)
-    _assert_step_log_intact(final, steps)
+    steps = await _assert_recovered_once(queue_client, portal, run_id, token)
     recovery = next(s for s in steps if s.action_type == "recover")
     assert "crash" in recovery.action["reason"].lower() or "gone" in recovery.action["reason"]
-    _assert_claim_filed_once(portal, token)
     relaunched = worker.chromium_pid()
     assert relaunched is not None and relaunched != chromium
+
+
+async def test_a_crashed_tab_is_rebuilt_in_the_same_chromium(
+    queue_client: Client,
+    portal: SiteServer,
+    fake_model: FakeAnthropicServer,
+    new_worker: Callable[..., WorkerProcess],
+    token: str,
+) -> None:
+    """The renderer dies (out of memory, a bad page), Chromium itself lives on."""
+    worker = await new_worker("host").start()
+    run_id = await _start_claim(queue_client, portal, fake_model, token)
+    await _steps_at_least(queue_client, run_id, 5)
+    chromium = worker.chromium_pid()
+    for renderer in worker.renderer_pids():
+        os.kill(renderer, signal.SIGKILL)
+
+    await _assert_recovered_once(queue_client, portal, run_id, token)
+    assert worker.chromium_pid() == chromium
 
 
 async def test_temporal_server_restarted_mid_run(
@@ -196,7 +212,7 @@ async def test_temporal_server_restarted_mid_run(
         own = settings.model_copy(update={"temporal_address": server.address, "task_queue": queue})
         async with await Client.connect(settings=own, run_worker=False) as client:
             run = await client.run_task(
-                claim_task(_claim_values(token)), url=f"{portal.url}/portal/login"
+                claim_task(claim_values(token)), url=f"{portal.url}/portal/login"
             )
             await _steps_at_least(client, run.run_id, 3)
             await server.stop()
@@ -207,3 +223,63 @@ async def test_temporal_server_restarted_mid_run(
         _assert_claim_filed_once(portal, token)
     finally:
         await server.stop()
+
+
+async def test_a_retried_step_is_told_its_action_may_have_happened(
+    client: Client, sites: SiteServer, fake_model: FakeAnthropicServer, token: str
+) -> None:
+    """Temporal retries a step that failed (here its model call); the retry looks afresh."""
+    fake_model.script(token, [{"status": 500}])
+    result = await client.run_task(
+        f"{token} Get the title of the top post", url=f"{sites.url}/news", wait_for_completion=True
+    )
+    assert result.status is RunStatus.completed, result.failure_reason
+    first, second = fake_model.requests(token)[:2]
+    note = retried_step_note()  # the failed attempt never got as far as acting
+    assert note not in json.dumps(first)
+    assert note in json.dumps(second)
+
+
+async def test_the_model_is_told_which_action_was_cut_off(
+    queue_client: Client,
+    sites: SiteServer,
+    fake_model: FakeAnthropicServer,
+    new_worker: Callable[..., WorkerProcess],
+    token: str,
+) -> None:
+    """The host dies while an action is under way: the next step names that action."""
+    requested = threading.Event()
+    path = f"/report-{uuid.uuid4().hex[:8]}"
+
+    def slow_report(request: SiteRequest) -> str:
+        requested.set()
+        time.sleep(5)
+        return "<!doctype html><title>Report</title><h1>Quarterly report</h1>"
+
+    sites.add_page(
+        path,
+        "<!doctype html><title>Reports</title><h1>Reports</h1>"
+        f'<p><a href="{path}/q3">Quarterly report</a></p>',
+    )
+    sites.add_page(f"{path}/q3", slow_report)
+    first = await new_worker("host-a").start()
+    run = await queue_client.run_task(
+        f'{token} Click "Quarterly report", then get the heading', url=f"{sites.url}{path}"
+    )
+    await new_worker("host-b").start()
+    await asyncio.to_thread(requested.wait, RUN_LIMIT)
+    first.kill()
+
+    final = await _final(queue_client, run.run_id)
+    assert final.status is RunStatus.completed, final.failure_reason
+    recovery = next(
+        s for s in await queue_client.get_run_steps(run.run_id) if s.action_type == "recover"
+    )
+    assert "Quarterly report" in recovery.action["interrupted"]
+    told = [
+        r
+        for r in fake_model.requests(token)
+        if recovered_note(recovery.action["reason"], recovery.action["interrupted"])
+        in json.dumps(r)
+    ]
+    assert len(told) == 1

@@ -17,7 +17,7 @@ from temporalio.client import WorkflowExecutionStatus
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.portal import FIELDS, PORTAL_PASSWORD, PORTAL_USER, add_portal
 from tests.fixtures.sites import SiteServer
-from tests.test_cli import _env, _wayfinder
+from tests.fixtures.cli import cli_env, run_cli
 from wayfinder import (
     BrowserSessionClosedError,
     BrowserSessionNotFoundError,
@@ -283,25 +283,25 @@ async def test_closing_a_session_fails_the_run_in_it_and_the_runs_waiting(
 
 async def test_session_commands(client: Client, settings: Settings, sites: SiteServer) -> None:
     assert settings.temporal_address
-    env = _env(
-        settings,
+    env = cli_env(
+        settings.home,
         TEMPORAL_ADDRESS=settings.temporal_address,
         WAYFINDER_TASK_QUEUE=client.task_queue,
     )
-    code, out, err = await _wayfinder("session", "create", "--timeout", "5", env=env)
+    code, out, err = await run_cli("session", "create", "--timeout", "5", env=env)
     assert code == 0, err
     created = BrowserSessionResponse.model_validate_json(out)
     session_id = created.browser_session_id
     await _session_until(client, session_id, lambda s: s.status is BrowserSessionStatus.running)
 
-    code, out, err = await _wayfinder("session", "list", env=env)
+    code, out, err = await run_cli("session", "list", env=env)
     assert code == 0, err
     assert any(line.startswith(f"{session_id}  running") for line in out.splitlines()), out
-    code, out, err = await _wayfinder("session", "close", session_id, env=env)
+    code, out, err = await run_cli("session", "close", session_id, env=env)
     assert code == 0, err
     assert BrowserSessionResponse.model_validate_json(out).status is BrowserSessionStatus.closed
 
-    code, out, err = await _wayfinder(
+    code, out, err = await run_cli(
         "run", "Get the heading", "--url", sites.url, "--session", session_id, env=env
     )
     assert code == 2

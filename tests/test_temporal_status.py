@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -25,6 +23,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from tests.fixtures.child_outcome_workflow import ChildOutcomeWorkflow
+from tests.fixtures.cli import cli_env, run_cli
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
 from tests.fixtures.sites_data import TOP_STORY
@@ -372,41 +371,25 @@ async def test_wayfinder_list_on_the_command_line(
     )
     await _listed(client, "failed", failed.run_id)
     assert settings.temporal_address
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "TEMPORAL_"))},
-        "WAYFINDER_HOME": str(settings.home),
-        "TEMPORAL_ADDRESS": settings.temporal_address,
-    }
-
-    async def wayfinder(*args: str) -> tuple[int, str]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "wayfinder.cli",
-            *args,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        out, _ = await asyncio.wait_for(process.communicate(), 120)
-        return process.returncode or 0, out.decode()
-
-    code, out = await wayfinder("list", "--status", "failed", "--json", "--limit", str(LIST_LIMIT))
-    assert code == 0, out
+    env = cli_env(settings.home, TEMPORAL_ADDRESS=settings.temporal_address)
+    code, out, err = await run_cli(
+        "list", "--status", "failed", "--json", "--limit", str(LIST_LIMIT), env=env
+    )
+    assert code == 0, err
     rows = [json.loads(line) for line in out.splitlines()]
     (mine,) = [row for row in rows if row["run_id"] == failed.run_id]
     assert mine["status"] == "failed" and mine["title"] == f"cli {token}"
     assert {row["status"] for row in rows} == {"failed"}
 
-    code, out = await wayfinder("list", "--status", "failed")
-    assert code == 0, out
+    code, out, err = await run_cli("list", "--status", "failed", env=env)
+    assert code == 0, err
     assert any(
         line.startswith(f"{failed.run_id}  failed") and line.endswith(token)
         for line in out.splitlines()
     )
 
-    code, out = await wayfinder("list", "--status", "succeeded")
-    assert code == 2 and "invalid choice" in out
+    code, out, err = await run_cli("list", "--status", "succeeded", env=env)
+    assert code == 2 and "invalid choice" in err
 
 
 async def test_a_team_workflow_reads_a_failed_child_run(

@@ -1,9 +1,11 @@
-"""The `wayfinder` command: run, get, list, cancel, session, worker, dev."""
+"""The `wayfinder` command: run, get, list, cancel, session, worker, dev, stop."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
 import os
 import signal
 import sys
@@ -15,13 +17,35 @@ from pydantic import ValidationError
 from temporalio.service import RPCError
 
 from wayfinder.cli_sessions import add_session_parser, session_command
-from wayfinder.client import Client, RunNotFoundError, SearchAttributesMissingError
-from wayfinder.devserver import DevServerError, embedded_dev_server
+from wayfinder.client import (
+    Client,
+    RunNotFoundError,
+    SearchAttributesMissingError,
+    WorkerCrashedError,
+)
+from wayfinder.devserver import DevServerError
+from wayfinder.embedded import (
+    HostState,
+    acquire_start_lock,
+    has_live_worker,
+    host_alive,
+    host_log,
+    kill_leftovers,
+    log_dir,
+    read_state,
+    stop_host,
+    try_host_lock,
+)
+from wayfinder.embedded_host import serve
 from wayfinder.models import RunStatus, StepRecord, TaskRunRequest, TaskRunResponse
 from wayfinder.sessions import BrowserSessionClosedError, BrowserSessionNotFoundError
-from wayfinder.settings import get_settings
+from wayfinder.settings import Settings, get_settings
 
 POLL_INTERVAL = 0.5
+INTERRUPTED = 130
+"""The exit code of a command stopped by Ctrl-C, as shells report it."""
+NO_WORKER_GRACE = 5.0
+"""A run still queued after this long makes the CLI check that some worker is polling."""
 
 
 class CliError(Exception):
@@ -41,6 +65,9 @@ def _schema_arg(value: str) -> Any:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wayfinder", description="Durable AI browser automation on Temporal."
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="print the log (tracebacks too) on stderr"
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -71,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     dev = sub.add_parser("dev", help="embedded dev server with the UI, and a worker")
     dev.add_argument("--port", type=int, default=7233)
     dev.add_argument("--ui-port", type=int, default=8233)
+    sub.add_parser("stop", help="stop the embedded server and its worker")
     return parser
 
 
@@ -81,30 +109,137 @@ def _print_step(step: StepRecord) -> None:
     print(f"step {step.number:>3}  {action:<14}{target}  {step.url}{error}", flush=True)
 
 
+def _print_started(started: TaskRunResponse) -> None:
+    link = f"  {started.app_url}" if started.app_url else ""
+    print(f"run {started.run_id} started{link}", flush=True)
+
+
 def _print_response(response: TaskRunResponse) -> None:
     print(response.model_dump_json(indent=2, exclude_none=True))
 
 
-async def _follow(client: Client, run_id: str) -> TaskRunResponse:
-    """Print steps as they happen until the run ends."""
-    seen = 0
-    while True:
-        response = await client.get_run(run_id)
+async def _has_live_worker(client: Client) -> bool:
+    return await has_live_worker(client.temporal, client.task_queue)
+
+
+def _no_worker_message(client: Client, run_id: str) -> str:
+    return (
+        f"no worker polls task queue {client.task_queue!r}: run {run_id} waits until one "
+        "does (start `wayfinder worker` where the browser should run)"
+    )
+
+
+class _Follower:
+    """Prints a run's steps as they happen, until it ends, checking that something runs it."""
+
+    def __init__(self, client: Client, run_id: str, settings: Settings) -> None:
+        self.client = client
+        self.run_id = run_id
+        self.settings = settings
+        self.seen = 0
+        self.warned = False
+
+    async def follow(self) -> TaskRunResponse:
+        loop = asyncio.get_running_loop()
+        queued_since = loop.time()
+        # At once: without a worker every poll below waits for a query that nobody answers.
+        await self._warn_without_worker()
+        while True:
+            self._check_host()
+            try:
+                response = await self.client.get_run(self.run_id)
+                await self._print_new_steps()
+            except RPCError as exc:
+                self._check_host()
+                raise CliError(f"lost Temporal while following {self.run_id}: {exc}") from None
+            if response.status.is_final:
+                if response.step_count and self.seen < response.step_count:
+                    print(f"({response.step_count - self.seen} more steps)", flush=True)
+                return response
+            if response.status != RunStatus.queued:
+                queued_since = loop.time()
+            elif loop.time() - queued_since > NO_WORKER_GRACE:
+                await self._warn_without_worker()  # the worker may have gone since
+            await asyncio.sleep(POLL_INTERVAL)
+
+    async def _warn_without_worker(self) -> None:
+        if self.warned or await _has_live_worker(self.client):
+            return
+        print(
+            f"wayfinder: {_no_worker_message(self.client, self.run_id)}",
+            file=sys.stderr,
+            flush=True,
+        )
+        self.warned = True
+
+    async def _print_new_steps(self) -> None:
         try:
             # Bounded: a run that has ended answers queries only while some worker is up.
-            steps = await client.get_run_steps(
-                run_id, after=seen, request_options={"timeout_in_seconds": 5}
+            steps = await self.client.get_run_steps(
+                self.run_id, after=self.seen, request_options={"timeout_in_seconds": 5}
             )
         except RPCError:
-            steps = []
+            return
         for step in steps:
             _print_step(step)
-            seen = step.number
-        if response.status.is_final:
-            if response.step_count and seen < response.step_count:
-                print(f"({response.step_count - seen} more steps)", flush=True)
-            return response
-        await asyncio.sleep(POLL_INTERVAL)
+            self.seen = step.number
+
+    def _check_host(self) -> None:
+        """In embedded mode, a run whose host has died would wait: say so instead."""
+        home = self.settings.home
+        if self.settings.temporal_address is None and not host_alive(home):
+            raise CliError(
+                f"the embedded server and worker stopped while run {self.run_id} was open "
+                f"(see {host_log(home)}); `wayfinder get {self.run_id}` starts them again"
+            )
+
+
+class _Interrupts:
+    """Ctrl-C once cancels the run and waits for its end; twice leaves at once.
+
+    Installed before the run starts, so that a Ctrl-C while it is being started cancels it as
+    soon as it exists instead of leaving it behind.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.run_id: str | None = None
+        self.following: asyncio.Task[TaskRunResponse] | None = None
+        self.count = 0
+        self.cancel: asyncio.Task[None] | None = None
+
+    def started(self, run_id: str, following: asyncio.Task[TaskRunResponse]) -> None:
+        self.run_id, self.following = run_id, following
+        if self.count:
+            self._cancel(run_id)
+
+    def __call__(self) -> None:
+        self.count += 1
+        if self.run_id is None:
+            return  # not started yet: canceled as soon as it is
+        if self.cancel is None:
+            self._cancel(self.run_id)
+            return
+        print(
+            f"\nwayfinder: left run {self.run_id} while it is being canceled; follow it with "
+            f"`wayfinder get {self.run_id}`, cancel it with `wayfinder cancel {self.run_id}`",
+            file=sys.stderr,
+            flush=True,
+        )
+        assert self.following is not None
+        self.following.cancel()
+
+    def _cancel(self, run_id: str) -> None:
+        print(
+            f"\nwayfinder: canceling run {run_id} (Ctrl-C again to leave at once)",
+            file=sys.stderr,
+            flush=True,
+        )
+        self.cancel = asyncio.create_task(self.client.cancel_run(run_id))
+
+    @property
+    def left(self) -> bool:
+        return self.following is not None and self.following.cancelled()
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -131,19 +266,39 @@ async def _run(args: argparse.Namespace) -> int:
             "Temporal server whose Wayfinder workers have one."
         )
     async with await Client.connect() as client:
-        started = await client.start(request)
-        print(f"run {started.run_id} started" + (f"  {started.app_url}" if started.app_url else ""))
         if args.no_wait:
+            started = await client.start(request)
+            _print_started(started)
+            if not await _has_live_worker(client):
+                print(f"wayfinder: {_no_worker_message(client, started.run_id)}", file=sys.stderr)
             return 0
+        interrupts = _Interrupts(client)
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, interrupts)
         try:
+            started = await client.start(request)
+            run_id = started.run_id
+            _print_started(started)
+            following = asyncio.create_task(_Follower(client, run_id, settings).follow())
+            interrupts.started(run_id, following)
             async with asyncio.timeout(args.timeout):
-                response = await _follow(client, started.run_id)
+                response = await following
         except TimeoutError:
             raise CliError(
-                f"run {started.run_id} is still going after {args.timeout:g}s; it goes on: "
-                f"see `wayfinder get {started.run_id}`"
+                f"run {run_id} is still going after {args.timeout:g}s; it goes on: "
+                f"see `wayfinder get {run_id}`"
             ) from None
+        except asyncio.CancelledError:
+            if not interrupts.left:
+                raise
+            return INTERRUPTED
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+        if interrupts.cancel is not None and interrupts.cancel.done():
+            interrupts.cancel.result()  # a failed cancel request is reported, not dropped
         _print_response(response)
+        if interrupts.count:
+            return INTERRUPTED
         return 0 if response.status == "completed" else 1
 
 
@@ -173,36 +328,72 @@ async def _cancel(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve_until_stopped(client: Client, banner: str) -> None:
+async def _worker(args: argparse.Namespace) -> int:
+    client = await Client.connect(task_queue=args.task_queue, run_worker=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    print(banner, flush=True)
-    await stop.wait()
-    await client.close()
-
-
-async def _worker(args: argparse.Namespace) -> int:
-    client = await Client.connect(task_queue=args.task_queue, run_worker=True)
-    await _serve_until_stopped(client, f"Wayfinder worker polling {client.task_queue}")
+    print(f"Wayfinder worker polling {client.task_queue}", flush=True)
+    try:
+        while not stop.is_set():
+            client.check_worker()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), POLL_INTERVAL)
+    finally:
+        await client.close()
     return 0
 
 
 async def _dev(args: argparse.Namespace) -> int:
     settings = get_settings()
-    async with embedded_dev_server(
-        settings.home, headless=False, port=args.port, ui_port=args.ui_port
-    ) as (server, owned):
-        if not owned:
-            raise CliError(f"a dev server is already running at {server.address} ({server.ui_url})")
-        dev_settings = settings.model_copy(update={"ui_url": server.ui_url})
-        client = await Client.connect(server.address, settings=dev_settings, run_worker=True)
-        await _serve_until_stopped(
-            client,
-            f"Temporal at {server.address}\nTemporal UI at {server.ui_url}\n"
-            "Wayfinder worker running; Ctrl-C to stop.",
-        )
+    home = settings.home
+    starting = await acquire_start_lock(home)
+    try:
+        lock = try_host_lock(home)
+        if lock is None:
+            state = read_state(home)
+            where = f" at {state.address} (pid {state.host_pid})" if state else ""
+            raise CliError(
+                f"Wayfinder's embedded server is already running{where}: stop it with "
+                "`wayfinder stop`, then start `wayfinder dev` again"
+            )
+        with lock:
+            await kill_leftovers(home)
+
+            def ready(state: HostState) -> None:
+                starting.close()  # others may now find this server
+                worker = (
+                    "Wayfinder worker running"
+                    if state.worker
+                    else "no worker: ANTHROPIC_API_KEY is not set"
+                )
+                print(
+                    f"Temporal at {state.address}\nTemporal UI at {state.ui_url}\n{worker}; "
+                    f"logs in {host_log(home)}; Ctrl-C to stop.",
+                    flush=True,
+                )
+
+            return await serve(
+                settings,
+                port=args.port,
+                ui_port=args.ui_port,
+                headless=False,
+                idle_shutdown=None,
+                replaceable=False,
+                on_ready=ready,
+            )
+    finally:
+        starting.close()
+
+
+async def _stop(args: argparse.Namespace) -> int:
+    home = get_settings().home
+    state = read_state(home)
+    if await stop_host(home):
+        print(f"stopped the embedded server{f' (pid {state.host_pid})' if state else ''}")
+    else:
+        print("no embedded server is running")
     return 0
 
 
@@ -221,12 +412,36 @@ COMMANDS = {
     "session": session_command,
     "worker": _worker,
     "dev": _dev,
+    "stop": _stop,
 }
+
+
+def _configure_logging(command: str, verbose: bool) -> Path | None:
+    """Logs go to a file (tracebacks included); the terminal gets one line per failure.
+
+    `wayfinder worker` is a server: its log is its output. With `-v`, every command's is too.
+    """
+    handlers: list[logging.Handler] = []
+    log_file = None
+    if verbose or command == "worker":
+        handlers.append(logging.StreamHandler(sys.stderr))
+    if command != "worker":
+        home = get_settings().home
+        log_file = host_log(home) if command == "dev" else log_dir(home) / "cli.log"
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file))
+    logging.basicConfig(
+        level=logging.INFO,
+        handlers=handlers,
+        format=f"%(asctime)s {command}[{os.getpid()}] %(levelname)s %(name)s: %(message)s",
+    )
+    return log_file
 
 
 def run_command(argv: Sequence[str] | None = None) -> int:
     """Run one command in this process and return its exit code."""
     args = _parser().parse_args(argv)
+    log_file = _configure_logging(args.command, args.verbose)
     try:
         return asyncio.run(COMMANDS[args.command](args))
     except (
@@ -234,13 +449,19 @@ def run_command(argv: Sequence[str] | None = None) -> int:
         DevServerError,
         RunNotFoundError,
         SearchAttributesMissingError,
+        WorkerCrashedError,
         BrowserSessionNotFoundError,
         BrowserSessionClosedError,
     ) as exc:
         print(f"wayfinder: {exc}", file=sys.stderr)
         return 2
+    except RPCError as exc:
+        where = f" (details in {log_file})" if log_file else ""
+        logging.getLogger(__name__).error("Temporal call failed", exc_info=exc)
+        print(f"wayfinder: Temporal refused the call: {exc}{where}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED
 
 
 def main() -> NoReturn:

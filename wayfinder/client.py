@@ -7,8 +7,13 @@ so everything Temporal offers (the UI, `temporal workflow ...`, visibility) work
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import logging
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -23,7 +28,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from ulid import ULID
 
-from wayfinder.devserver import embedded_dev_server
+from wayfinder.embedded import ensure_host
+from wayfinder.embedded_host import clients_lock
 from wayfinder.models import (
     BrowserSessionResponse,
     BrowserSessionStatus,
@@ -58,8 +64,15 @@ FIRST_WORKFLOW_TASK_EVENTS = 2
 """Started + first task scheduled: a run whose history is no longer has been picked up."""
 
 
+log = logging.getLogger(__name__)
+
+
 class RunNotFoundError(LookupError):
     """No run has this id in the namespace."""
+
+
+class WorkerCrashedError(RuntimeError):
+    """The worker this client runs in its process has died; runs it would execute wait."""
 
 
 class SearchAttributesMissingError(RuntimeError):
@@ -96,6 +109,7 @@ class Client:
         self.task_queue = task_queue or get_settings().task_queue
         self.ui_url = ui_url
         self._resources = _resources or AsyncExitStack()
+        self._worker_failure: BaseException | None = None
 
     @classmethod
     async def connect(
@@ -109,8 +123,9 @@ class Client:
     ) -> Client:
         """Connect to Temporal at `address`, else TEMPORAL_ADDRESS, else the embedded dev server.
 
-        `run_worker` runs a Wayfinder worker inside this process. By default it does so only
-        when this process starts the embedded dev server: then nothing else would run the tasks.
+        `run_worker` runs a Wayfinder worker inside this process (off by default). With no
+        address, the embedded server's background host is used, started if none is running;
+        it runs a worker itself (see `wayfinder.embedded`).
         """
         settings = settings or get_settings()
         address = address or settings.temporal_address
@@ -119,11 +134,10 @@ class Client:
         resources = AsyncExitStack()
         try:
             if address is None:
-                server, owned = await resources.enter_async_context(
-                    embedded_dev_server(settings.home)
-                )
-                address, ui_url = server.address, server.ui_url or ui_url
-                run_worker = owned if run_worker is None else run_worker
+                # Attached before looking for the host, so that it cannot idle out under us.
+                resources.enter_context(_attached_to_host(settings.home))
+                host = await ensure_host(settings)
+                address, ui_url = host.address, host.ui_url or ui_url
             temporal = await temporalio.client.Client.connect(
                 address, namespace=namespace, plugins=[WayfinderPlugin(settings)]
             )
@@ -143,15 +157,44 @@ class Client:
     async def _start_worker(self) -> None:
         worker = build_worker(self.temporal, self.task_queue)
         task = asyncio.create_task(worker.run())
+        stopping = False
+
+        def report(done: asyncio.Task[None]) -> None:
+            # A worker that dies on its own leaves runs that nothing executes: say so loudly.
+            if stopping or done.cancelled() or done.exception() is None:
+                return
+            self._worker_failure = done.exception()
+            log.error(
+                "the Wayfinder worker on %s stopped: %s",
+                self.task_queue,
+                self._worker_failure,
+                exc_info=self._worker_failure,
+            )
+
+        task.add_done_callback(report)
 
         async def stop() -> None:
-            await worker.shutdown()
+            nonlocal stopping
+            stopping = True
+            if not task.done():
+                await worker.shutdown()
             await asyncio.gather(task, return_exceptions=True)
 
         self._resources.push_async_callback(stop)
 
+    def check_worker(self) -> None:
+        """Raise `WorkerCrashedError` if this client's in-process worker has died."""
+        if self._worker_failure is not None:
+            raise WorkerCrashedError(
+                f"the Wayfinder worker of this process stopped: {self._worker_failure}"
+            ) from self._worker_failure
+
     async def close(self) -> None:
-        """Stop the in-process worker and embedded server this client started, if any."""
+        """Stop the in-process worker this client started, if any.
+
+        The embedded server's host is not stopped: other processes may be using it, and it
+        stops on its own once idle (`wayfinder stop` stops it at once).
+        """
         await self._resources.aclose()
 
     async def __aenter__(self) -> Client:
@@ -465,6 +508,15 @@ class Client:
         if not self.ui_url:
             return None
         return f"{self.ui_url.rstrip('/')}/namespaces/{self.temporal.namespace}/workflows/{run_id}"
+
+
+@contextlib.contextmanager
+def _attached_to_host(home: Path) -> Iterator[None]:
+    """A shared hold on the host's clients lock while this client lives."""
+    home.mkdir(parents=True, exist_ok=True)
+    with clients_lock(home).open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        yield
 
 
 def _final_state(error: WorkflowFailureError) -> TaskRunResponse | None:

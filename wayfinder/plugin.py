@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -25,7 +26,6 @@ from temporalio.worker import Worker, WorkerConfig
 from wayfinder.activities.browser import BrowserActivities
 from wayfinder.activities.contracts import is_launch_queue, launch_queue
 from wayfinder.activities.extract import ExtractActivities
-from wayfinder.activities.heartbeat import HEARTBEAT_INTERVAL
 from wayfinder.activities.runtime import ActivityRuntime
 from wayfinder.activities.session import SessionActivities
 from wayfinder.activities.step import StepActivities
@@ -44,6 +44,12 @@ from wayfinder.workflows.task_run import TaskRunWorkflow
 
 PLUGIN_NAME = "wayfinder.WayfinderPlugin"
 
+log = logging.getLogger(__name__)
+
+
+class CompanionWorkerError(RuntimeError):
+    """A worker the plugin runs beside a shared worker (host or launch) stopped under it."""
+
 
 def _pydantic_converter(existing: DataConverter | None) -> DataConverter:
     """Switch to pydantic payloads, keeping any codec (encryption, compression) already set."""
@@ -60,9 +66,10 @@ class _Companion:
     users: int = 1
 
     async def stop(self) -> None:
-        await self.worker.shutdown()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
+        if not self.task.done():
+            await self.worker.shutdown()
+        # A companion that crashed was reported when it did (see `_supervised`).
+        await asyncio.gather(self.task, return_exceptions=True)
 
 
 class WayfinderPlugin(SimplePlugin):
@@ -102,10 +109,11 @@ class WayfinderPlugin(SimplePlugin):
             config["max_concurrent_activities"] = host_activity_slots(
                 self.settings.max_concurrent_runs
             )
-            # Send heartbeats as often as activities beat, not at 80% of the timeout: the
-            # host heartbeat timeout is a few seconds (it is how a dead host is noticed), and
-            # the default throttling would leave a live one almost no margin.
-            config["max_heartbeat_throttle_interval"] = timedelta(seconds=HEARTBEAT_INTERVAL)
+            # Send each heartbeat as it comes rather than at 80% of the timeout: the host
+            # heartbeat timeout is a few seconds (it is how a dead host is noticed), and a
+            # step's note of the action it is about to take must reach Temporal before the
+            # action does (activities beat every HEARTBEAT_INTERVAL, so this is no flood).
+            config["max_heartbeat_throttle_interval"] = timedelta(0)
         elif is_launch_queue(task_queue):
             supplier = LaunchSlotSupplier(self.runtime.host.limit)
             self._slot_suppliers[task_queue] = supplier
@@ -128,10 +136,44 @@ class WayfinderPlugin(SimplePlugin):
         queue = launch_queue(worker.task_queue)
         self._launchers[queue] = self._start(self._launchers.get(queue), worker.client, queue)
         try:
-            await next(worker)
+            await self._supervised(worker, next(worker), self._host, self._launchers[queue])
         finally:
             await self._stop_launcher(queue)
             await self._stop_host()
+
+    async def _supervised(
+        self, worker: Worker, running: Awaitable[None], *companions: _Companion
+    ) -> None:
+        """Run the shared worker; if a companion stops under it, stop it too and say why.
+
+        Without the host worker no run's browser can be reached, and without the launch worker
+        no run starts: a shared worker polling on without them would look healthy while every
+        run waited. So the failure is logged and raised where the team's `worker.run()` sees it.
+        """
+        main = asyncio.ensure_future(running)
+        try:
+            await asyncio.wait(
+                [main, *(companion.task for companion in companions)],
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            stopped = next((c for c in companions if c.task.done()), None)
+            if main.done() or stopped is None:
+                await main
+                return
+            error = None if stopped.task.cancelled() else stopped.task.exception()
+            message = (
+                f"Wayfinder's worker on {stopped.worker.task_queue} stopped "
+                f"({error or 'it exited'}); stopping the worker on {worker.task_queue} too"
+            )
+            log.error(message)
+            await worker.shutdown()
+            await main
+            raise CompanionWorkerError(message) from error
+        finally:
+            if not main.done():
+                main.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await main
 
     def _start(self, running: _Companion | None, client: Client, task_queue: str) -> _Companion:
         """Start the companion worker on `task_queue`, or count one more user of it."""

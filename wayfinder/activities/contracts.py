@@ -81,6 +81,8 @@ class StepInput(BaseModel):
     extraction_follows: bool = False
     recovered_from: str | None = None
     """Why the browser was rebuilt before this step (the previous one was interrupted)."""
+    interrupted: str | None = None
+    """What the interrupted step was doing when its browser was lost, if its host said."""
 
 
 class StepResult(BaseModel):

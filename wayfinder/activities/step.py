@@ -10,7 +10,7 @@ from temporalio import activity
 
 from wayfinder.activities.contracts import TAKE_STEP, StepInput, StepResult
 from wayfinder.activities.errors import as_activity_errors
-from wayfinder.activities.heartbeat import heartbeating
+from wayfinder.activities.heartbeat import heartbeating, previous_note
 from wayfinder.activities.runtime import ActivityGroup
 from wayfinder.browser.actions import ActionError, CompleteAction, TerminateAction, execute_action
 from wayfinder.browser.checkpoint import Checkpoint, capture
@@ -37,14 +37,14 @@ class StepActivities(ActivityGroup):
         prefix = f"{step.run_id or run_id}/step-{step.number:03d}"
         feedback = list(step.feedback)
         if step.recovered_from:
-            feedback.insert(0, prompts.recovered_note(step.recovered_from))
+            feedback.insert(0, prompts.recovered_note(step.recovered_from, step.interrupted))
         elif activity.info().attempt > 1:
-            feedback.insert(0, prompts.RETRIED_STEP_NOTE)
+            feedback.insert(0, prompts.retried_step_note(previous_note()))
         with (
             as_activity_errors(self._rt.settings.model_retry_window),
             self._rt.browser_guard(run_id),
         ):
-            async with heartbeating():
+            async with heartbeating() as heartbeat:
                 run = self._rt.host.get(run_id)
                 snapshot = await take_snapshot(run.page, token_budget=PAGE_TOKEN_BUDGET)
                 snapshot_key = self._rt.artifacts.put(f"{prefix}.txt", snapshot.text)
@@ -65,6 +65,9 @@ class StepActivities(ActivityGroup):
                 element = snapshot.elements[element_id].describe() if element_id else None
                 error: str | None = None
                 if not isinstance(action, CompleteAction | TerminateAction):
+                    # If this host dies now, the workflow learns what it was doing. Only the
+                    # action and its element: typed values (a password) stay out of history.
+                    heartbeat.note(f"{action.type} {element or ''}".strip())
                     try:
                         run.page = await execute_action(run.page, snapshot, action)
                     except ActionError as exc:

@@ -107,20 +107,27 @@ def extract_prompt(*, task: str, page: str, feedback: Sequence[str] = ()) -> str
     return "\n".join(parts)
 
 
-def recovered_note(reason: str) -> str:
+def _interrupted(action: str | None) -> str:
+    if action:
+        return f"The action you were taking ({action}) may or may not have taken effect"
+    return "The action you were taking may or may not have taken effect"
+
+
+def recovered_note(reason: str, interrupted: str | None = None) -> str:
     """Feedback for the first step after the run's browser was rebuilt from its checkpoint."""
     return (
         f"The browser was lost ({reason}) and has been rebuilt from the state after your last "
         "recorded step: the same tabs, cookies and storage, pages loaded again and the form "
-        "values you typed put back (passwords are not kept: type them again). The action you "
-        "were taking when the browser was lost may or may not have taken effect: look at the "
-        "page before you repeat it, and do not submit anything twice."
+        "values you typed put back (passwords are not kept: type them again). "
+        f"{_interrupted(interrupted)}: look at the page before you repeat it, and do not "
+        "submit anything twice."
     )
 
 
-RETRIED_STEP_NOTE = (
-    "Your previous attempt at this step was interrupted before it was recorded. Its action may "
-    "or may not have taken effect: look at the page before you repeat it, and do not submit "
-    "anything twice."
-)
-"""Feedback when Temporal retries a step that may already have acted on the page."""
+def retried_step_note(interrupted: str | None = None) -> str:
+    """Feedback when Temporal retries a step that may already have acted on the page."""
+    return (
+        "Your previous attempt at this step was interrupted before it was recorded. "
+        f"{_interrupted(interrupted)}: look at the page before you repeat it, and do not "
+        "submit anything twice."
+    )

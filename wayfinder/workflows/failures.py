@@ -40,6 +40,14 @@ def browser_loss(error: ActivityError) -> Loss | None:
     return None
 
 
+def interrupted_action(error: ActivityError) -> str | None:
+    """What the activity said it was doing (its last heartbeat note) when its host went."""
+    cause = innermost(error)
+    if isinstance(cause, TimeoutError) and cause.last_heartbeat_details:
+        return str(cause.last_heartbeat_details[0])
+    return None
+
+
 def loss_description(error: ActivityError) -> str:
     cause = innermost(error)
     if isinstance(cause, TimeoutError):

@@ -24,6 +24,7 @@ class RunProgress(BaseModel):
     checkpoint: Checkpoint | None = None
     feedback: list[str] = Field(default_factory=list)
     recovered_from: str | None = None
+    interrupted: str | None = None
     cancel_requested: bool = False
     continuations: int = 0
     """How many times this run has continued as new."""

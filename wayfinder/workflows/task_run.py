@@ -29,7 +29,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from wayfinder.models import RunStatus, StepRecord, TaskRunResponse
     from wayfinder.workflows import outcome
-    from wayfinder.workflows.failures import Loss, browser_loss, failure_reason, loss_description
+    from wayfinder.workflows.failures import (
+        Loss,
+        browser_loss,
+        failure_reason,
+        interrupted_action,
+        loss_description,
+    )
     from wayfinder.workflows.inputs import RunProgress, TaskRunInput
     from wayfinder.workflows.run_browser import RunBrowser
     from wayfinder.workflows.session_browser import SessionBrowser
@@ -83,6 +89,8 @@ class TaskRunWorkflow:
                 screenshot_scrolls=request.max_screenshot_scrolls or 0,
             )
         self._recovered_from: str | None = None
+        self._interrupted: str | None = None
+        """What the step in flight was doing when the browser was lost, if its host said."""
         self._state = TaskRunResponse(
             run_id=workflow.info().workflow_id,
             status=RunStatus.queued,
@@ -105,6 +113,7 @@ class TaskRunWorkflow:
         self._browser.checkpoint = progress.checkpoint
         self._feedback = progress.feedback
         self._recovered_from = progress.recovered_from
+        self._interrupted = progress.interrupted
         self._cancel_requested = progress.cancel_requested
         self._continuations = progress.continuations
         self._first_entry = len(self._steps) + 1
@@ -180,12 +189,13 @@ class TaskRunWorkflow:
                     error_codes=request.error_code_mapping,
                     extraction_follows=request.data_extraction_schema is not None,
                     recovered_from=self._recovered_from,
+                    interrupted=self._interrupted,
                 ),
                 StepResult,
             )
             if result is None:
                 continue  # canceled or recovered mid-step: the top of the loop decides
-            self._recovered_from = None
+            self._recovered_from = self._interrupted = None
             record = result.record
             self._browser.checkpoint = result.checkpoint or self._browser.checkpoint
             self._record(record)
@@ -261,6 +271,7 @@ class TaskRunWorkflow:
                     checkpoint=self._browser.checkpoint,
                     feedback=self._feedback,
                     recovered_from=self._recovered_from,
+                    interrupted=self._interrupted,
                     cancel_requested=self._cancel_requested,
                     continuations=self._continuations + 1,
                 ),
@@ -287,10 +298,10 @@ class TaskRunWorkflow:
             loss = browser_loss(exc)
             if loss is None:
                 raise
-            await self._recover(loss, loss_description(exc))
+            await self._recover(loss, loss_description(exc), interrupted_action(exc))
             return None
 
-    async def _recover(self, loss: Loss, reason: str) -> None:
+    async def _recover(self, loss: Loss, reason: str, interrupted: str | None) -> None:
         """Rebuild the run's browser from its last checkpoint, on a live worker.
 
         The step in flight is not replayed: the next step observes the rebuilt page and the
@@ -308,11 +319,13 @@ class TaskRunWorkflow:
         self._steps.append(
             StepRecord(
                 number=len(self._steps) + 1,
-                action={"type": RECOVER, "reason": reason},
+                action={"type": RECOVER, "reason": reason}
+                | ({"interrupted": interrupted} if interrupted else {}),
                 url=checkpoint_url or self._request.url or "about:blank",
             )
         )
         self._recovered_from = reason
+        self._interrupted = interrupted
         workflow.set_current_details(f"recovered: {reason}")
 
     async def _unless_canceled(self, handle: workflow.ActivityHandle[T]) -> T | None:
