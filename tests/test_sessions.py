@@ -14,10 +14,10 @@ import pytest
 from pydantic import ValidationError
 from temporalio.client import WorkflowExecutionStatus
 
+from tests.fixtures.cli import cli_env, run_cli
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.portal import FIELDS, PORTAL_PASSWORD, PORTAL_USER, add_portal
 from tests.fixtures.sites import SiteServer
-from tests.fixtures.cli import cli_env, run_cli
 from wayfinder import (
     BrowserSessionClosedError,
     BrowserSessionNotFoundError,
