@@ -13,7 +13,7 @@ from tests.fixtures.sites import SiteServer
 from tests.fixtures.sites_data import WATERING_CAN_PRICE
 from tests.fixtures.team_workflow import PriceCheckWorkflow
 from wayfinder import WayfinderPlugin
-from wayfinder.plugin import CompanionWorkerError
+from wayfinder.errors import CompanionWorkerError
 from wayfinder.settings import Settings
 from wayfinder.worker import build_worker
 

@@ -35,8 +35,8 @@ from wayfinder import (
     TaskRunWorkflow,
     WayfinderPlugin,
 )
-from wayfinder.client import SearchAttributesMissingError
 from wayfinder.devserver import temporal_cli
+from wayfinder.errors import SearchAttributesMissingError
 from wayfinder.search_attributes import ENGINE, STATUS, TITLE
 from wayfinder.settings import Settings
 from wayfinder.visibility import RunSummary

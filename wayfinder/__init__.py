@@ -20,7 +20,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from wayfinder.client import Client, RequestOptions, RunNotFoundError
+    from wayfinder.client import Client, RequestOptions
+    from wayfinder.errors import (
+        BrowserSessionClosedError,
+        BrowserSessionNotFoundError,
+        RunNotFoundError,
+        SearchAttributesMissingError,
+        WayfinderError,
+    )
     from wayfinder.models import (
         BrowserSessionResponse,
         BrowserSessionStatus,
@@ -35,18 +42,19 @@ if TYPE_CHECKING:
         TokenUsage,
     )
     from wayfinder.plugin import WayfinderPlugin
-    from wayfinder.sessions import BrowserSessionClosedError, BrowserSessionNotFoundError
     from wayfinder.workflows.inputs import TaskRunInput
     from wayfinder.workflows.task_run import TaskRunWorkflow
 
 _EXPORTS = {
-    "BrowserSessionClosedError": "wayfinder.sessions",
-    "BrowserSessionNotFoundError": "wayfinder.sessions",
+    "BrowserSessionClosedError": "wayfinder.errors",
+    "BrowserSessionNotFoundError": "wayfinder.errors",
     "BrowserSessionResponse": "wayfinder.models",
     "BrowserSessionStatus": "wayfinder.models",
     "Client": "wayfinder.client",
     "RequestOptions": "wayfinder.client",
-    "RunNotFoundError": "wayfinder.client",
+    "RunNotFoundError": "wayfinder.errors",
+    "SearchAttributesMissingError": "wayfinder.errors",
+    "WayfinderError": "wayfinder.errors",
     "FileInfo": "wayfinder.models",
     "ModelOverride": "wayfinder.models",
     "RunEngine": "wayfinder.models",
@@ -74,12 +82,14 @@ __all__ = [
     "RunNotFoundError",
     "RunStatus",
     "ScriptRunResponse",
+    "SearchAttributesMissingError",
     "StepRecord",
     "TaskRunInput",
     "TaskRunRequest",
     "TaskRunResponse",
     "TaskRunWorkflow",
     "TokenUsage",
+    "WayfinderError",
     "WayfinderPlugin",
 ]
 

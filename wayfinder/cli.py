@@ -16,19 +16,19 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 from temporalio.service import RPCError
 
-from wayfinder.cli_sessions import add_session_parser, session_command
-from wayfinder.client import (
-    Client,
-    RunNotFoundError,
-    SearchAttributesMissingError,
-    WorkerCrashedError,
+from wayfinder.cli_follow import (
+    POLL_INTERVAL,
+    CliError,
+    Follower,
+    Interrupts,
+    has_worker,
+    no_worker_message,
 )
-from wayfinder.devserver import DevServerError
+from wayfinder.cli_sessions import add_session_parser, session_command
+from wayfinder.client import Client
 from wayfinder.embedded import (
     HostState,
     acquire_start_lock,
-    has_live_worker,
-    host_alive,
     host_log,
     kill_leftovers,
     log_dir,
@@ -37,19 +37,12 @@ from wayfinder.embedded import (
     try_host_lock,
 )
 from wayfinder.embedded_host import serve
-from wayfinder.models import RunStatus, StepRecord, TaskRunRequest, TaskRunResponse
-from wayfinder.sessions import BrowserSessionClosedError, BrowserSessionNotFoundError
-from wayfinder.settings import Settings, get_settings
+from wayfinder.errors import WayfinderError
+from wayfinder.models import RunStatus, TaskRunRequest, TaskRunResponse
+from wayfinder.settings import get_settings
 
-POLL_INTERVAL = 0.5
 INTERRUPTED = 130
 """The exit code of a command stopped by Ctrl-C, as shells report it."""
-NO_WORKER_GRACE = 5.0
-"""A run still queued after this long makes the CLI check that some worker is polling."""
-
-
-class CliError(Exception):
-    """A problem the user can fix; printed without a traceback."""
 
 
 def _schema_arg(value: str) -> Any:
@@ -102,13 +95,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_step(step: StepRecord) -> None:
-    action = step.action_type
-    target = f"  {step.element}" if step.element else ""
-    error = f"  FAILED: {step.error}" if step.error else ""
-    print(f"step {step.number:>3}  {action:<14}{target}  {step.url}{error}", flush=True)
-
-
 def _print_started(started: TaskRunResponse) -> None:
     link = f"  {started.app_url}" if started.app_url else ""
     print(f"run {started.run_id} started{link}", flush=True)
@@ -116,130 +102,6 @@ def _print_started(started: TaskRunResponse) -> None:
 
 def _print_response(response: TaskRunResponse) -> None:
     print(response.model_dump_json(indent=2, exclude_none=True))
-
-
-async def _has_live_worker(client: Client) -> bool:
-    return await has_live_worker(client.temporal, client.task_queue)
-
-
-def _no_worker_message(client: Client, run_id: str) -> str:
-    return (
-        f"no worker polls task queue {client.task_queue!r}: run {run_id} waits until one "
-        "does (start `wayfinder worker` where the browser should run)"
-    )
-
-
-class _Follower:
-    """Prints a run's steps as they happen, until it ends, checking that something runs it."""
-
-    def __init__(self, client: Client, run_id: str, settings: Settings) -> None:
-        self.client = client
-        self.run_id = run_id
-        self.settings = settings
-        self.seen = 0
-        self.warned = False
-
-    async def follow(self) -> TaskRunResponse:
-        loop = asyncio.get_running_loop()
-        queued_since = loop.time()
-        # At once: without a worker every poll below waits for a query that nobody answers.
-        await self._warn_without_worker()
-        while True:
-            self._check_host()
-            try:
-                response = await self.client.get_run(self.run_id)
-                await self._print_new_steps()
-            except RPCError as exc:
-                self._check_host()
-                raise CliError(f"lost Temporal while following {self.run_id}: {exc}") from None
-            if response.status.is_final:
-                if response.step_count and self.seen < response.step_count:
-                    print(f"({response.step_count - self.seen} more steps)", flush=True)
-                return response
-            if response.status != RunStatus.queued:
-                queued_since = loop.time()
-            elif loop.time() - queued_since > NO_WORKER_GRACE:
-                await self._warn_without_worker()  # the worker may have gone since
-            await asyncio.sleep(POLL_INTERVAL)
-
-    async def _warn_without_worker(self) -> None:
-        if self.warned or await _has_live_worker(self.client):
-            return
-        print(
-            f"wayfinder: {_no_worker_message(self.client, self.run_id)}",
-            file=sys.stderr,
-            flush=True,
-        )
-        self.warned = True
-
-    async def _print_new_steps(self) -> None:
-        try:
-            # Bounded: a run that has ended answers queries only while some worker is up.
-            steps = await self.client.get_run_steps(
-                self.run_id, after=self.seen, request_options={"timeout_in_seconds": 5}
-            )
-        except RPCError:
-            return
-        for step in steps:
-            _print_step(step)
-            self.seen = step.number
-
-    def _check_host(self) -> None:
-        """In embedded mode, a run whose host has died would wait: say so instead."""
-        home = self.settings.home
-        if self.settings.temporal_address is None and not host_alive(home):
-            raise CliError(
-                f"the embedded server and worker stopped while run {self.run_id} was open "
-                f"(see {host_log(home)}); `wayfinder get {self.run_id}` starts them again"
-            )
-
-
-class _Interrupts:
-    """Ctrl-C once cancels the run and waits for its end; twice leaves at once.
-
-    Installed before the run starts, so that a Ctrl-C while it is being started cancels it as
-    soon as it exists instead of leaving it behind.
-    """
-
-    def __init__(self, client: Client) -> None:
-        self.client = client
-        self.run_id: str | None = None
-        self.following: asyncio.Task[TaskRunResponse] | None = None
-        self.count = 0
-        self.cancel: asyncio.Task[None] | None = None
-
-    def started(self, run_id: str, following: asyncio.Task[TaskRunResponse]) -> None:
-        self.run_id, self.following = run_id, following
-        if self.count:
-            self._cancel(run_id)
-
-    def __call__(self) -> None:
-        self.count += 1
-        if self.run_id is None:
-            return  # not started yet: canceled as soon as it is
-        if self.cancel is None:
-            self._cancel(self.run_id)
-            return
-        print(
-            f"\nwayfinder: left run {self.run_id} while it is being canceled; follow it with "
-            f"`wayfinder get {self.run_id}`, cancel it with `wayfinder cancel {self.run_id}`",
-            file=sys.stderr,
-            flush=True,
-        )
-        assert self.following is not None
-        self.following.cancel()
-
-    def _cancel(self, run_id: str) -> None:
-        print(
-            f"\nwayfinder: canceling run {run_id} (Ctrl-C again to leave at once)",
-            file=sys.stderr,
-            flush=True,
-        )
-        self.cancel = asyncio.create_task(self.client.cancel_run(run_id))
-
-    @property
-    def left(self) -> bool:
-        return self.following is not None and self.following.cancelled()
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -269,17 +131,17 @@ async def _run(args: argparse.Namespace) -> int:
         if args.no_wait:
             started = await client.start(request)
             _print_started(started)
-            if not await _has_live_worker(client):
-                print(f"wayfinder: {_no_worker_message(client, started.run_id)}", file=sys.stderr)
+            if not await has_worker(client):
+                print(f"wayfinder: {no_worker_message(client, started.run_id)}", file=sys.stderr)
             return 0
-        interrupts = _Interrupts(client)
+        interrupts = Interrupts(client)
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, interrupts)
         try:
             started = await client.start(request)
             run_id = started.run_id
             _print_started(started)
-            following = asyncio.create_task(_Follower(client, run_id, settings).follow())
+            following = asyncio.create_task(Follower(client, run_id, settings).follow())
             interrupts.started(run_id, following)
             async with asyncio.timeout(args.timeout):
                 response = await following
@@ -444,15 +306,7 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     log_file = _configure_logging(args.command, args.verbose)
     try:
         return asyncio.run(COMMANDS[args.command](args))
-    except (
-        CliError,
-        DevServerError,
-        RunNotFoundError,
-        SearchAttributesMissingError,
-        WorkerCrashedError,
-        BrowserSessionNotFoundError,
-        BrowserSessionClosedError,
-    ) as exc:
+    except (CliError, WayfinderError) as exc:
         print(f"wayfinder: {exc}", file=sys.stderr)
         return 2
     except RPCError as exc:

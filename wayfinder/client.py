@@ -30,6 +30,7 @@ from ulid import ULID
 
 from wayfinder.embedded import ensure_host
 from wayfinder.embedded_host import clients_lock
+from wayfinder.errors import RunNotFoundError, SearchAttributesMissingError, WorkerCrashedError
 from wayfinder.models import (
     BrowserSessionResponse,
     BrowserSessionStatus,
@@ -67,16 +68,7 @@ FIRST_WORKFLOW_TASK_EVENTS = 2
 log = logging.getLogger(__name__)
 
 
-class RunNotFoundError(LookupError):
-    """No run has this id in the namespace."""
 
-
-class WorkerCrashedError(RuntimeError):
-    """The worker this client runs in its process has died; runs it would execute wait."""
-
-
-class SearchAttributesMissingError(RuntimeError):
-    """The namespace lacks Wayfinder's search attributes, so no run can start there."""
 
 
 class RequestOptions(BaseModel):

@@ -21,15 +21,13 @@ from typing import IO
 
 from temporalio.service import ConnectConfig, RPCError, ServiceClient
 
+from wayfinder.errors import DevServerError
 from wayfinder.search_attributes import DEV_SERVER_FLAGS
 
 STARTUP_TIMEOUT = 30.0
 HEALTH_TIMEOUT = 3.0
 """How long one health check may take: a healthy local server answers in milliseconds."""
 
-
-class DevServerError(RuntimeError):
-    """The embedded dev server could not be found or started."""
 
 
 def temporal_cli() -> Path:

@@ -39,7 +39,8 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
-from wayfinder.devserver import STARTUP_TIMEOUT, DevServerError, is_serving
+from wayfinder.devserver import STARTUP_TIMEOUT, is_serving
+from wayfinder.errors import EmbeddedError
 from wayfinder.settings import Settings
 
 STATE_FILE = "devserver.json"
@@ -56,9 +57,6 @@ NOT_WORKER_SETTINGS = frozenset({"temporal_address", "home", "ui_url"})
 """Settings that do not change what the host's worker does; any other difference needs
 another host (a new setting counts by default, which errs on the safe side)."""
 
-
-class EmbeddedError(DevServerError):
-    """The embedded server could not be reached, started or replaced."""
 
 
 class HostState(BaseModel):

@@ -30,6 +30,7 @@ from wayfinder.activities.runtime import ActivityRuntime
 from wayfinder.activities.session import SessionActivities
 from wayfinder.activities.step import StepActivities
 from wayfinder.activities.verify import VerifyActivities
+from wayfinder.errors import CompanionWorkerError
 from wayfinder.settings import Settings, get_settings
 from wayfinder.worker import (
     LAUNCH_POLLERS,
@@ -46,9 +47,6 @@ PLUGIN_NAME = "wayfinder.WayfinderPlugin"
 
 log = logging.getLogger(__name__)
 
-
-class CompanionWorkerError(RuntimeError):
-    """A worker the plugin runs beside a shared worker (host or launch) stopped under it."""
 
 
 def _pydantic_converter(existing: DataConverter | None) -> DataConverter:

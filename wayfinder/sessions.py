@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from ulid import ULID
 
+from wayfinder.errors import BrowserSessionClosedError, BrowserSessionNotFoundError
 from wayfinder.models import BrowserSessionResponse, BrowserSessionStatus
 from wayfinder.search_attributes import STATUS
 from wayfinder.workflows.browser_session import SESSION_FAILED, BrowserSessionWorkflow
@@ -31,12 +32,6 @@ MIN_TIMEOUT, MAX_TIMEOUT, DEFAULT_TIMEOUT = 5, 240, 60
 """Minutes a session may stay open: `create_browser_session(timeout=...)`."""
 
 
-class BrowserSessionNotFoundError(LookupError):
-    """No browser session has this id in the namespace."""
-
-
-class BrowserSessionClosedError(RuntimeError):
-    """The browser session has ended: its browser is closed."""
 
 
 class BrowserSessionRequest(BaseModel):
