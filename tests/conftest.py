@@ -4,7 +4,7 @@ the fixture sites and the fake Messages API, all on 127.0.0.1."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from temporalio.workflow import SandboxImportNotificationPolicy
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
+from tests.fixtures.worker_process import WorkerProcess
 from wayfinder import Client, WayfinderPlugin
 from wayfinder.browser.host import CHROMIUM_ARGS, find_chromium
 from wayfinder.devserver import DevServer
@@ -114,3 +115,31 @@ def token() -> str:
 @pytest.fixture
 def artifacts_root(settings: Settings) -> Path:
     return settings.artifacts
+
+
+@pytest.fixture
+def queue() -> str:
+    """A task queue of the test's own, polled only by the workers it starts."""
+    return f"wayfinder-own-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def new_worker(
+    tmp_path: Path, settings: Settings, fake_model: FakeAnthropicServer, queue: str
+) -> AsyncIterator[Callable[..., WorkerProcess]]:
+    """Make worker processes on this test's queue (each with its own home); all stopped after."""
+    made: list[WorkerProcess] = []
+
+    def make(name: str, address: str | None = None) -> WorkerProcess:
+        worker = WorkerProcess(
+            temporal_address=address or settings.temporal_address or "",
+            task_queue=queue,
+            home=tmp_path / name,
+            model_url=fake_model.url,
+        )
+        made.append(worker)
+        return worker
+
+    yield make
+    for worker in made:
+        await worker.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from html import escape
 
@@ -18,6 +18,7 @@ from temporalio.api.enums.v1 import PendingActivityState
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteRequest, SiteResponse, SiteServer
+from tests.fixtures.waiting import final_run, run_until
 from wayfinder import Client, RunStatus, TaskRunResponse, WayfinderPlugin
 from wayfinder.browser.host import BrowserHost
 from wayfinder.browser.limit import ContextLimit
@@ -81,7 +82,7 @@ def lockers(sites: SiteServer) -> str:
 async def _run_all(client: Client, requests: list[tuple[str, str]]) -> list[TaskRunResponse]:
     """Start every run at once, then wait for all of them to end."""
     started = [await client.run_task(prompt, url=url) for prompt, url in requests]
-    return list(await asyncio.gather(*(_wait_final(client, run.run_id) for run in started)))
+    return list(await asyncio.gather(*(final_run(client, run.run_id) for run in started)))
 
 
 async def test_ten_runs_at_once_each_in_its_own_context(
@@ -131,7 +132,7 @@ async def test_a_launch_waits_in_the_queue_for_a_worker_with_room(
     prompt, url = f"{token} Get the title of the top post", f"{sites.url}/news"
     async with worker_with_limit(settings, max_runs=1) as (full, full_host):
         first = await full.run_task(prompt, url=url)
-        await _wait_for(full, first.run_id, lambda run: run.status is RunStatus.running)
+        await run_until(full, first.run_id, lambda run: run.status is RunStatus.running)
         second = await full.run_task(prompt, url=url)
         await asyncio.sleep(1.5)
         # The full worker has not taken the second launch: it waits in Temporal's queue.
@@ -146,28 +147,12 @@ async def test_a_launch_waits_in_the_queue_for_a_worker_with_room(
             _,
             spare_host,
         ):
-            results = [await _wait_final(full, run.run_id) for run in (first, second)]
+            results = [await final_run(full, run.run_id) for run in (first, second)]
             assert spare_host.limit.peak == 1
         assert full_host.limit.peak == 1
     assert [run.status for run in results] == [RunStatus.completed] * 2, [
         run.failure_reason for run in results
     ]
-
-
-async def _wait_for(
-    client: Client, run_id: str, predicate: Callable[[TaskRunResponse], bool]
-) -> TaskRunResponse:
-    """Poll `get_run` as a user would, until `predicate` holds."""
-    async with asyncio.timeout(120):
-        while True:
-            run = await client.get_run(run_id)
-            if predicate(run):
-                return run
-            await asyncio.sleep(0.25)
-
-
-async def _wait_final(client: Client, run_id: str) -> TaskRunResponse:
-    return await _wait_for(client, run_id, lambda run: run.status.is_final)
 
 
 async def test_the_limit_counts_a_launch_once_and_passes_a_dead_context_on() -> None:

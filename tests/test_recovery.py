@@ -22,6 +22,7 @@ import pytest
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.portal import CLAIM, add_portal, claim_task, claim_values
 from tests.fixtures.sites import SiteRequest, SiteServer
+from tests.fixtures.waiting import final_run
 from tests.fixtures.worker_process import WorkerProcess
 from wayfinder import Client, RunStatus, StepRecord, TaskRunResponse
 from wayfinder.devserver import DevServer, free_port
@@ -40,33 +41,6 @@ def portal(sites: SiteServer) -> SiteServer:
 
 
 @pytest.fixture
-def queue() -> str:
-    return f"wayfinder-recovery-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture
-async def new_worker(
-    tmp_path: Path, settings: Settings, fake_model: FakeAnthropicServer, queue: str
-) -> AsyncIterator[Callable[..., WorkerProcess]]:
-    """Make worker processes on this test's queue (each with its own home); all stopped after."""
-    made: list[WorkerProcess] = []
-
-    def make(name: str, address: str | None = None) -> WorkerProcess:
-        worker = WorkerProcess(
-            temporal_address=address or settings.temporal_address or "",
-            task_queue=queue,
-            home=tmp_path / name,
-            model_url=fake_model.url,
-        )
-        made.append(worker)
-        return worker
-
-    yield make
-    for worker in made:
-        await worker.stop()
-
-
-@pytest.fixture
 async def queue_client(client: Client, queue: str) -> AsyncIterator[Client]:
     """The session's Temporal connection, starting runs on this test's queue."""
     yield Client(client.temporal, task_queue=queue)
@@ -79,15 +53,6 @@ async def _steps_at_least(client: Client, run_id: str, count: int) -> list[StepR
             if len([s for s in steps if s.action_type != "recover"]) >= count:
                 return steps
             await asyncio.sleep(0.1)
-
-
-async def _final(client: Client, run_id: str) -> TaskRunResponse:
-    async with asyncio.timeout(RUN_LIMIT):
-        while True:
-            run = await client.get_run(run_id)
-            if run.status.is_final:
-                return run
-            await asyncio.sleep(0.2)
 
 
 def _assert_claim_filed_once(sites: SiteServer, token: str) -> None:
@@ -121,15 +86,18 @@ async def _start_claim(
 
 async def _assert_recovered_once(
     client: Client, portal: SiteServer, run_id: str, token: str
-) -> list[StepRecord]:
-    """The run completed after one recovery, its step log intact and the claim filed once."""
-    final = await _final(client, run_id)
+) -> StepRecord:
+    """The run completed after one recovery, its step log intact and the claim filed once.
+
+    Returns the step-log entry of the recovery.
+    """
+    final = await final_run(client, run_id)
     assert final.status is RunStatus.completed, final.failure_reason
     assert final.recoveries == 1
     steps = await client.get_run_steps(run_id)
     _assert_step_log_intact(final, steps)
     _assert_claim_filed_once(portal, token)
-    return steps
+    return next(s for s in steps if s.action_type == "recover")
 
 
 async def test_worker_killed_mid_run_the_run_completes_on_another(
@@ -146,8 +114,7 @@ async def test_worker_killed_mid_run_the_run_completes_on_another(
     await _steps_at_least(queue_client, run_id, 5)
     first.kill()
 
-    steps = await _assert_recovered_once(queue_client, portal, run_id, token)
-    recovery = next(s for s in steps if s.action_type == "recover")
+    recovery = await _assert_recovered_once(queue_client, portal, run_id, token)
     assert "worker" in recovery.action["reason"]
     # The browser that carried on is the second host's: the first never got it back.
     assert second.chromium_pid() is not None
@@ -167,8 +134,7 @@ async def test_chromium_killed_mid_run_is_relaunched_on_the_same_worker(
     assert chromium is not None
     os.kill(chromium, signal.SIGKILL)
 
-    steps = await _assert_recovered_once(queue_client, portal, run_id, token)
-    recovery = next(s for s in steps if s.action_type == "recover")
+    recovery = await _assert_recovered_once(queue_client, portal, run_id, token)
     assert "crash" in recovery.action["reason"].lower() or "gone" in recovery.action["reason"]
     relaunched = worker.chromium_pid()
     assert relaunched is not None and relaunched != chromium
@@ -189,8 +155,7 @@ async def test_a_crashed_tab_is_rebuilt_in_the_same_chromium(
     for renderer in worker.renderer_pids():
         os.kill(renderer, signal.SIGKILL)
 
-    steps = await _assert_recovered_once(queue_client, portal, run_id, token)
-    recovery = next(s for s in steps if s.action_type == "recover")
+    recovery = await _assert_recovered_once(queue_client, portal, run_id, token)
     assert "crashed" in recovery.action["reason"]  # the tab, not Chromium: no relaunch needed
     assert chromium is not None and worker.chromium_pid() is not None
 
@@ -220,7 +185,7 @@ async def test_temporal_server_restarted_mid_run(
             await server.stop()
             await asyncio.sleep(2)
             server = await DevServer(db_file=db, port=port).start()
-            final = await _final(client, run.run_id)
+            final = await final_run(client, run.run_id)
         assert final.status is RunStatus.completed, final.failure_reason
         _assert_claim_filed_once(portal, token)
     finally:
@@ -272,7 +237,7 @@ async def test_the_model_is_told_which_action_was_cut_off(
     await asyncio.to_thread(requested.wait, RUN_LIMIT)
     first.kill()
 
-    final = await _final(queue_client, run.run_id)
+    final = await final_run(queue_client, run.run_id)
     assert final.status is RunStatus.completed, final.failure_reason
     recovery = next(
         s for s in await queue_client.get_run_steps(run.run_id) if s.action_type == "recover"

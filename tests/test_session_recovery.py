@@ -6,63 +6,20 @@ because it runs its own worker processes on its own task queue, as `test_recover
 
 from __future__ import annotations
 
-import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
-
-from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.portal import add_portal
 from tests.fixtures.sites import SiteServer
+from tests.fixtures.waiting import session_until
 from tests.fixtures.worker_process import WorkerProcess
 from tests.test_sessions import LOGIN_TASK, claim_only_task
-from wayfinder import BrowserSessionResponse, BrowserSessionStatus, Client, RunStatus
-from wayfinder.settings import Settings
+from wayfinder import BrowserSessionStatus, Client, RunStatus
 
 WAIT_LIMIT = 120.0
 REBUILD_LIMIT = 30.0
 """Seconds from the kill to the rebuilt browser (16 measured on a loaded machine: the 6 s
 heartbeat timeout, then a first Chromium launch on the other host)."""
-
-
-@pytest.fixture
-def queue() -> str:
-    return f"wayfinder-session-recovery-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture
-async def new_worker(
-    tmp_path: Path, settings: Settings, fake_model: FakeAnthropicServer, queue: str
-) -> AsyncIterator[Callable[[str], WorkerProcess]]:
-    made: list[WorkerProcess] = []
-
-    def make(name: str) -> WorkerProcess:
-        worker = WorkerProcess(
-            temporal_address=settings.temporal_address or "",
-            task_queue=queue,
-            home=tmp_path / name,
-            model_url=fake_model.url,
-        )
-        made.append(worker)
-        return worker
-
-    yield make
-    for worker in made:
-        await worker.stop()
-
-
-async def _session_until(
-    client: Client, session_id: str, predicate: Callable[[BrowserSessionResponse], bool]
-) -> BrowserSessionResponse:
-    async with asyncio.timeout(WAIT_LIMIT):
-        while True:
-            session = await client.get_browser_session(session_id)
-            if predicate(session):
-                return session
-            await asyncio.sleep(0.2)
 
 
 async def test_session_whose_host_dies_is_restored_on_another_with_its_cookies(
@@ -90,7 +47,7 @@ async def test_session_whose_host_dies_is_restored_on_another_with_its_cookies(
     first_host.kill()
     killed = time.monotonic()
     # Nothing runs in the session now: its hold on the browser is what notices the dead host.
-    rebuilt = await _session_until(on_queue, session_id, lambda s: s.rebuilds >= 1)
+    rebuilt = await session_until(on_queue, session_id, lambda s: s.rebuilds >= 1)
     # The hold's heartbeat timeout (6 s), then a launch restoring the checkpoint.
     assert time.monotonic() - killed < REBUILD_LIMIT
     assert rebuilt.status is BrowserSessionStatus.running

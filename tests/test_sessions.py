@@ -7,7 +7,6 @@ of `conftest.py` is the host; its `BrowserHost` tells whether the session's brow
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from tests.fixtures.cli import cli_env, run_cli
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.portal import FIELDS, PORTAL_PASSWORD, PORTAL_USER, add_portal
 from tests.fixtures.sites import SiteServer
+from tests.fixtures.waiting import final_run, session_until
 from wayfinder import (
     BrowserSessionClosedError,
     BrowserSessionNotFoundError,
@@ -25,7 +25,6 @@ from wayfinder import (
     BrowserSessionStatus,
     Client,
     RunStatus,
-    TaskRunResponse,
     WayfinderPlugin,
 )
 from wayfinder.sessions import Sessions
@@ -59,26 +58,6 @@ def claim_only_task(token: str) -> str:
 def portal(sites: SiteServer) -> SiteServer:
     add_portal(sites)
     return sites
-
-
-async def _session_until(
-    client: Client, session_id: str, predicate: Callable[[BrowserSessionResponse], bool]
-) -> BrowserSessionResponse:
-    async with asyncio.timeout(WAIT_LIMIT):
-        while True:
-            session = await client.get_browser_session(session_id)
-            if predicate(session):
-                return session
-            await asyncio.sleep(0.1)
-
-
-async def _final(client: Client, run_id: str) -> TaskRunResponse:
-    async with asyncio.timeout(WAIT_LIMIT):
-        while True:
-            run = await client.get_run(run_id)
-            if run.status.is_final:
-                return run
-            await asyncio.sleep(0.1)
 
 
 async def test_two_runs_share_the_login_of_one_session(
@@ -156,7 +135,7 @@ async def test_runs_started_together_in_a_session_take_turns(
             for _ in range(2)
         )
     )
-    state = await _session_until(client, session_id, lambda s: len(s.runs) == 2)
+    state = await session_until(client, session_id, lambda s: len(s.runs) == 2)
     first_id, second_id = state.runs
     async with asyncio.timeout(WAIT_LIMIT):
         while True:
@@ -170,7 +149,7 @@ async def test_runs_started_together_in_a_session_take_turns(
                 )
                 break
             await asyncio.sleep(0.05)
-    finals = [await _final(client, run.run_id) for run in runs]
+    finals = [await final_run(client, run.run_id) for run in runs]
     assert all(run.status is RunStatus.completed for run in finals), finals
     await client.close_browser_session(session_id)
 
@@ -182,10 +161,10 @@ async def test_session_timeout_closes_its_browser(
     host = plugin.runtime.host
     session = await Sessions(client.temporal, client.task_queue).start(timedelta(seconds=4), {})
     session_id = session.browser_session_id
-    await _session_until(client, session_id, lambda s: s.status is BrowserSessionStatus.running)
+    await session_until(client, session_id, lambda s: s.status is BrowserSessionStatus.running)
     assert session_id in host.run_ids
 
-    ended = await _session_until(client, session_id, lambda s: s.status.is_final)
+    ended = await session_until(client, session_id, lambda s: s.status.is_final)
     assert ended.status is BrowserSessionStatus.timed_out
     assert session_id not in host.run_ids
     description = await client.temporal.get_workflow_handle(session_id).describe()
@@ -241,7 +220,7 @@ async def test_a_terminated_run_does_not_keep_the_session_from_the_next(
     stuck = await client.run_task(
         f'{token} Keep clicking "Catalogue"', url=f"{sites.url}/shop", browser_session_id=session_id
     )
-    await _session_until(client, session_id, lambda s: s.current_run_id == stuck.run_id)
+    await session_until(client, session_id, lambda s: s.current_run_id == stuck.run_id)
     await client.temporal.get_workflow_handle(stuck.run_id).terminate("an operator stopped it")
 
     next_run = await client.run_task(
@@ -267,15 +246,15 @@ async def test_closing_a_session_fails_the_run_in_it_and_the_runs_waiting(
     session_id = session.browser_session_id
     task = f'{token} Keep clicking "Catalogue"'
     working = await client.run_task(task, url=f"{sites.url}/shop", browser_session_id=session_id)
-    await _session_until(client, session_id, lambda s: s.current_run_id == working.run_id)
+    await session_until(client, session_id, lambda s: s.current_run_id == working.run_id)
     waiting = await client.run_task(task, url=f"{sites.url}/shop", browser_session_id=session_id)
-    await _session_until(client, session_id, lambda s: waiting.run_id in s.runs)
+    await session_until(client, session_id, lambda s: waiting.run_id in s.runs)
 
     closed = await client.close_browser_session(session_id)
     assert closed.status is BrowserSessionStatus.closed
     assert session_id not in plugin.runtime.host.run_ids
     for run in (working, waiting):
-        final = await _final(client, run.run_id)
+        final = await final_run(client, run.run_id)
         assert final.status is RunStatus.failed
         assert final.failure_reason and session_id in final.failure_reason, final.failure_reason
     assert (await client.get_run(waiting.run_id)).step_count == 0
@@ -292,7 +271,7 @@ async def test_session_commands(client: Client, settings: Settings, sites: SiteS
     assert code == 0, err
     created = BrowserSessionResponse.model_validate_json(out)
     session_id = created.browser_session_id
-    await _session_until(client, session_id, lambda s: s.status is BrowserSessionStatus.running)
+    await session_until(client, session_id, lambda s: s.status is BrowserSessionStatus.running)
 
     code, out, err = await run_cli("session", "list", env=env)
     assert code == 0, err

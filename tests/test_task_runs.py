@@ -16,22 +16,11 @@ from pydantic import ValidationError
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
 from tests.fixtures.sites_data import PRODUCT_SCHEMA, PRODUCTS, TOP_STORY, WATERING_CAN_PRICE
-from wayfinder import Client, RunStatus, TaskRunResponse, TaskRunWorkflow, WayfinderPlugin
+from tests.fixtures.waiting import run_until
+from wayfinder import Client, RunStatus, TaskRunWorkflow, WayfinderPlugin
 from wayfinder.devserver import free_port
 
 WAIT_LIMIT = 60.0
-
-
-async def _wait_for(
-    client: Client, run_id: str, predicate: Callable[[TaskRunResponse], bool]
-) -> TaskRunResponse:
-    """Poll `get_run` as a user would, until `predicate` holds."""
-    async with asyncio.timeout(WAIT_LIMIT):
-        while True:
-            run = await client.get_run(run_id)
-            if predicate(run):
-                return run
-            await asyncio.sleep(0.1)
 
 
 async def test_top_post_title(client: Client, sites: SiteServer) -> None:
@@ -145,11 +134,11 @@ async def test_cancel_mid_run_closes_the_browser(
         f'{token} Keep clicking "Next page"', url=f"{sites.url}/pages/1"
     )
     assert started.status is RunStatus.queued
-    await _wait_for(client, started.run_id, lambda run: (run.step_count or 0) >= 1)
+    await run_until(client, started.run_id, lambda run: (run.step_count or 0) >= 1)
     context = plugin.runtime.host.get(started.run_id).context
     assert context.pages
     await cancel(client, started.run_id)
-    final = await _wait_for(client, started.run_id, lambda run: run.status.is_final)
+    final = await run_until(client, started.run_id, lambda run: run.status.is_final)
     assert final.status is RunStatus.canceled
     assert final.failure_reason == "the run was canceled"
     assert final.finished_at is not None
@@ -202,7 +191,7 @@ async def test_wait_timeout_raises_while_the_run_goes_on(
         )
     run_id = re.search(r"tsk_\w+", str(caught.value)).group(0)  # type: ignore[union-attr]
     assert (await client.get_run(run_id)).status in (RunStatus.queued, RunStatus.running)
-    final = await _wait_for(client, run_id, lambda run: run.status.is_final)
+    final = await run_until(client, run_id, lambda run: run.status.is_final)
     assert final.status is RunStatus.completed
     assert final.output == TOP_STORY
 
@@ -265,7 +254,7 @@ async def test_a_loop_is_pointed_out_to_the_model(
     result = await client.run_task(
         f'{token} Keep clicking "Refresh"', url=f"{sites.url}/stuck-{slug}", max_steps=4
     )
-    final = await _wait_for(client, result.run_id, lambda run: run.status.is_final)
+    final = await run_until(client, result.run_id, lambda run: run.status.is_final)
     assert final.status is RunStatus.timed_out
     act_requests = [
         json.dumps(body["messages"])

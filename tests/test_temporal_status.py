@@ -27,6 +27,7 @@ from tests.fixtures.cli import cli_env, run_cli
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
 from tests.fixtures.sites_data import TOP_STORY
+from tests.fixtures.waiting import final_run
 from wayfinder import (
     Client,
     RunStatus,
@@ -55,15 +56,6 @@ async def _eventually(probe: Callable[[], Any], what: str) -> Any:
     except TimeoutError:
         raise AssertionError(f"{what} within {WAIT_LIMIT:g}s") from None
     return found
-
-
-async def _final(client: Client, run_id: str) -> TaskRunResponse:
-    async def probe() -> TaskRunResponse | None:
-        run = await client.get_run(run_id)
-        return run if run.status.is_final else None
-
-    result: TaskRunResponse = await _eventually(probe, f"{run_id} never ended")
-    return result
 
 
 async def _listed(client: Client, status: str, run_id: str) -> RunSummary:
@@ -222,7 +214,7 @@ async def test_the_bare_cancel_signal_ends_failed_as_run_canceled(
     await _eventually(stepped, "the run never took a step")
     handle = client.temporal.get_workflow_handle(started.run_id)
     await handle.signal(TaskRunWorkflow.cancel)
-    final = await _final(client, started.run_id)
+    final = await final_run(client, started.run_id)
     assert final.status is RunStatus.canceled
     assert final.screenshot_urls and final.step_count
     assert (await handle.describe()).status == WorkflowExecutionStatus.FAILED

@@ -19,11 +19,9 @@ from wayfinder.activities.contracts import (
 )
 from wayfinder.activities.options import BROWSER_LOST
 from wayfinder.activities.runtime import ActivityGroup
-from wayfinder.browser.checkpoint import restore
+from wayfinder.browser.checkpoint import NAVIGATION_TIMEOUT_MS, restore
 from wayfinder.browser.host import BrowserGoneError, BrowserRun, BrowserUnreachableError
 from wayfinder.models import FileInfo
-
-NAVIGATION_TIMEOUT_MS = 30_000
 
 
 class BrowserActivities(ActivityGroup):
