@@ -8,8 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.async_api import BrowserContext, Page, Route
 
-from wayfinder.browser.actions import (
-    ActionError,
+from wayfinder.actions import (
     ClickAction,
     CompleteAction,
     GoBackAction,
@@ -23,9 +22,8 @@ from wayfinder.browser.actions import (
     TerminateAction,
     UploadFileAction,
     WaitAction,
-    execute_action,
-    resolve_element,
 )
+from wayfinder.browser.actions import ActionError, execute_action, resolve_element
 from wayfinder.browser.snapshot import PageSnapshot, take_snapshot
 
 SITE = "http://site.test"

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 from pydantic import BaseModel
 
-from wayfinder.browser.actions import ClickAction, TerminateAction
+from wayfinder.actions import ClickAction, TerminateAction
 from wayfinder.llm import prompts
 from wayfinder.llm.client import ToolCall
 from wayfinder.llm.decisions import (

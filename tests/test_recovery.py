@@ -115,7 +115,7 @@ async def test_worker_killed_mid_run_the_run_completes_on_another(
     first.kill()
 
     recovery = await _assert_recovered_once(queue_client, portal, run_id, token)
-    assert "worker" in recovery.action["reason"]
+    assert "worker" in recovery.action.reason
     # The browser that carried on is the second host's: the first never got it back.
     assert second.chromium_pid() is not None
 
@@ -135,7 +135,7 @@ async def test_chromium_killed_mid_run_is_relaunched_on_the_same_worker(
     os.kill(chromium, signal.SIGKILL)
 
     recovery = await _assert_recovered_once(queue_client, portal, run_id, token)
-    assert "crash" in recovery.action["reason"].lower() or "gone" in recovery.action["reason"]
+    assert "crash" in recovery.action.reason.lower() or "gone" in recovery.action.reason
     relaunched = worker.chromium_pid()
     assert relaunched is not None and relaunched != chromium
 
@@ -156,7 +156,7 @@ async def test_a_crashed_tab_is_rebuilt_in_the_same_chromium(
         os.kill(renderer, signal.SIGKILL)
 
     recovery = await _assert_recovered_once(queue_client, portal, run_id, token)
-    assert "crashed" in recovery.action["reason"]  # the tab, not Chromium: no relaunch needed
+    assert "crashed" in recovery.action.reason  # the tab, not Chromium: no relaunch needed
     assert chromium is not None and worker.chromium_pid() is not None
 
 
@@ -242,11 +242,11 @@ async def test_the_model_is_told_which_action_was_cut_off(
     recovery = next(
         s for s in await queue_client.get_run_steps(run.run_id) if s.action_type == "recover"
     )
-    assert "Quarterly report" in recovery.action["interrupted"]
+    assert "Quarterly report" in recovery.action.interrupted
     told = [
         r
         for r in fake_model.requests(token)
-        if recovered_note(recovery.action["reason"], recovery.action["interrupted"])
+        if recovered_note(recovery.action.reason, recovery.action.interrupted)
         in json.dumps(r)
     ]
     assert len(told) == 1

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from wayfinder.actions import LoggedAction
 from wayfinder.urls import check_http_url
 
 
@@ -288,8 +289,8 @@ class StepRecord(BaseModel):
     """One AI step, compact enough to keep in workflow history."""
 
     number: int
-    action: dict[str, Any]
-    """The validated action the model chose, as in the action schema."""
+    action: LoggedAction
+    """The validated action the model chose (see `wayfinder.actions`), or a recovery."""
     element: str | None = None
     """What the action acted on, e.g. "button 'Send'"."""
     url: str
@@ -307,12 +308,15 @@ class StepRecord(BaseModel):
 
     @property
     def action_type(self) -> str:
-        return str(self.action.get("type", "?"))
+        return self.action.type
 
     def summary(self) -> str:
         """One line for logs and for the model's history of the run."""
-        details = {k: v for k, v in self.action.items() if k not in ("type", "element_id")}
-        target = f" [{self.action['element_id']}] {self.element}" if self.element else ""
+        details = self.action.model_dump(
+            mode="json", exclude_none=True, exclude={"type", "element_id"}
+        )
+        element_id = getattr(self.action, "element_id", None)
+        target = f" [{element_id}] {self.element}" if self.element else ""
         args = f" {json.dumps(details, ensure_ascii=False)}" if details else ""
         outcome = f" FAILED: {self.error}" if self.error else ""
         return f"{self.number}. {self.action_type}{target}{args} -> {self.url}{outcome}"

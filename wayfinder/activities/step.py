@@ -8,11 +8,12 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 from temporalio import activity
 
+from wayfinder.actions import CompleteAction, TerminateAction
 from wayfinder.activities.contracts import TAKE_STEP, StepInput, StepResult
 from wayfinder.activities.errors import as_activity_errors
 from wayfinder.activities.heartbeat import heartbeating, previous_note
 from wayfinder.activities.runtime import ActivityGroup
-from wayfinder.browser.actions import ActionError, CompleteAction, TerminateAction, execute_action
+from wayfinder.browser.actions import ActionError, execute_action
 from wayfinder.browser.checkpoint import Checkpoint, capture
 from wayfinder.browser.snapshot import take_snapshot
 from wayfinder.llm import prompts
@@ -74,7 +75,7 @@ class StepActivities(ActivityGroup):
                         error = str(exc)
                 record = StepRecord(
                     number=step.number,
-                    action=action.model_dump(mode="json", exclude_none=True),
+                    action=action,
                     element=element,
                     url=self._rt.host.get(run_id).page.url,
                     error=error,

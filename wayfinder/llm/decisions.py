@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 from pydantic import BaseModel
 
-from wayfinder.browser.actions import Action
+from wayfinder.actions import Action
 from wayfinder.llm import prompts
 from wayfinder.llm.client import ModelClient, ModelError
 from wayfinder.llm.tools import (

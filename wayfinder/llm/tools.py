@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from wayfinder.browser.actions import ACTION_TYPES, Action
+from wayfinder.actions import ACTION_TYPES, Action
 
 VERIFY_TOOL = "report_verification"
 EXTRACT_TOOL = "submit_extraction"

@@ -8,12 +8,13 @@ worker process that launched the browser (the lease), because the live browser c
 from __future__ import annotations
 
 import asyncio
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from wayfinder.actions import CompleteAction, RecoverAction, TerminateAction
     from wayfinder.activities import options
     from wayfinder.activities.contracts import (
         EXTRACT_OUTPUT,
@@ -55,9 +56,6 @@ MAX_RECOVERIES = 3
 
 STEPS_PER_EXECUTION = 200
 """Continue-as-new after this many step-log entries even if Temporal has not suggested it."""
-
-RECOVER = "recover"
-"""The action type of a step-log entry that records a recovery rather than an action."""
 
 
 @workflow.defn(name="TaskRunWorkflow")
@@ -201,18 +199,18 @@ class TaskRunWorkflow:
             self._record(record)
             self._feedback = self._loop_warning()
             action = record.action
-            if action["type"] == "terminate":
+            if isinstance(action, TerminateAction):
                 self._terminate(action)
                 return
-            if action["type"] != "complete":
+            if not isinstance(action, CompleteAction):
                 continue
             verdict = await self._on_host(
                 VERIFY_COMPLETION,
                 VerifyInput(
                     lease=self._browser.leased,
                     task=request.prompt,
-                    output=action.get("output"),
-                    summary=action.get("summary", ""),
+                    output=action.output,
+                    summary=action.summary,
                     history=(
                         self._history() if request.include_action_history_in_verification else None
                     ),
@@ -229,7 +227,7 @@ class TaskRunWorkflow:
                     "Keep working, or terminate if the task cannot be done."
                 ]
                 continue
-            output = action.get("output")
+            output = action.output
             if request.data_extraction_schema is not None:
                 schema = request.data_extraction_schema
                 extracted = await self._on_host(
@@ -319,8 +317,7 @@ class TaskRunWorkflow:
         self._steps.append(
             StepRecord(
                 number=len(self._steps) + 1,
-                action={"type": RECOVER, "reason": reason}
-                | ({"interrupted": interrupted} if interrupted else {}),
+                action=RecoverAction(reason=reason, interrupted=interrupted),
                 url=checkpoint_url or self._request.url or "about:blank",
             )
         )
@@ -343,7 +340,7 @@ class TaskRunWorkflow:
         return None
 
     def _action_count(self) -> int:
-        return sum(1 for step in self._steps if step.action_type != RECOVER)
+        return sum(1 for step in self._steps if not isinstance(step.action, RecoverAction))
 
     def _record(self, record: StepRecord) -> None:
         self._steps.append(record)
@@ -374,9 +371,9 @@ class TaskRunWorkflow:
         skipped = len(self._steps) - len(lines)
         return ([f"({skipped} earlier steps not shown)"] if skipped else []) + lines
 
-    def _terminate(self, action: dict[str, Any]) -> None:
-        reason = str(action.get("reason", "the agent gave up"))
-        code = action.get("error_code")
+    def _terminate(self, action: TerminateAction) -> None:
+        reason = action.reason
+        code = action.error_code
         if code:
             described = (self._request.error_code_mapping or {}).get(code, "")
             self._state.output = {
