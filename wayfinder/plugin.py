@@ -25,7 +25,6 @@ from temporalio.worker import Worker, WorkerConfig
 
 from wayfinder.activities.browser import BrowserActivities
 from wayfinder.activities.contracts import is_launch_queue, launch_queue
-from wayfinder.activities.extract import ExtractActivities
 from wayfinder.activities.runtime import ActivityRuntime
 from wayfinder.activities.session import SessionActivities
 from wayfinder.activities.step import StepActivities
@@ -86,7 +85,6 @@ class WayfinderPlugin(SimplePlugin):
             browser.launch_browser,
             StepActivities(self.runtime).take_step,
             VerifyActivities(self.runtime).verify_completion,
-            ExtractActivities(self.runtime).extract_output,
             browser.close_browser,
             session.hold_browser,
             session.run_is_open,

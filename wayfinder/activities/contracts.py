@@ -16,12 +16,11 @@ from wayfinder.models import FileInfo, ModelOverride, StepRecord, TokenUsage
 LAUNCH_BROWSER = "launch_browser"
 TAKE_STEP = "take_step"
 VERIFY_COMPLETION = "verify_completion"
-EXTRACT_OUTPUT = "extract_output"
 CLOSE_BROWSER = "close_browser"
 HOLD_BROWSER = "hold_browser"
 RUN_IS_OPEN = "run_is_open"
 
-HOST_ACTIVITIES = (TAKE_STEP, VERIFY_COMPLETION, EXTRACT_OUTPUT, CLOSE_BROWSER, HOLD_BROWSER)
+HOST_ACTIVITIES = (TAKE_STEP, VERIFY_COMPLETION, CLOSE_BROWSER, HOLD_BROWSER)
 """Activities that need the run's live browser, so they go to the host's own queue."""
 
 LAUNCH_QUEUE_SUFFIX = "-launch"
@@ -101,25 +100,17 @@ class VerifyInput(BaseModel):
     history: list[str] | None = None
     """Given only when the run asks for the action history in verification."""
     model: ModelOverride | None = None
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    """The run's data_extraction_schema: the same look at the page also extracts the data."""
+
+    model_config = {"populate_by_name": True}
 
 
 class VerifyOutput(BaseModel):
     verified: bool
     reason: str
-    usage: TokenUsage
-
-
-class ExtractInput(BaseModel):
-    lease: BrowserLease
-    task: str
-    schema_: dict[str, Any] = Field(alias="schema")
-    model: ModelOverride | None = None
-
-    model_config = {"populate_by_name": True}
-
-
-class ExtractOutput(BaseModel):
-    data: Any
+    data: Any = None
+    """The extracted data, when verified and the input had a schema."""
     usage: TokenUsage
 
 
@@ -156,7 +147,6 @@ class CloseBrowserOutput(BaseModel):
 
 __all__ = [
     "CLOSE_BROWSER",
-    "EXTRACT_OUTPUT",
     "HOLD_BROWSER",
     "HOST_ACTIVITIES",
     "LAUNCH_BROWSER",
@@ -168,8 +158,6 @@ __all__ = [
     "Checkpoint",
     "CloseBrowserInput",
     "CloseBrowserOutput",
-    "ExtractInput",
-    "ExtractOutput",
     "HoldBrowserInput",
     "LaunchBrowserInput",
     "RunIsOpenInput",

@@ -1,4 +1,5 @@
-"""The three questions Wayfinder asks the model, each with a bounded re-ask on a bad answer.
+"""The two questions Wayfinder asks the model (what next; is it done, and what is the data),
+each with a bounded re-ask on a bad answer.
 
 An invalid answer (no tool call, wrong arguments, an element id that is not on the page, data
 that does not fit the schema) is explained to the model in a <feedback> section and asked again
@@ -18,11 +19,9 @@ from wayfinder.actions import Action
 from wayfinder.llm import prompts
 from wayfinder.llm.client import ModelClient, ModelError
 from wayfinder.llm.tools import (
-    EXTRACT_TOOL,
     VERIFY_TOOL,
     InvalidAnswer,
     action_tools,
-    extract_tool,
     parse_action,
     verify_tool,
 )
@@ -52,13 +51,10 @@ class Decision(BaseModel):
 class Verdict(BaseModel):
     verified: bool
     reason: str
+    data: Any = None
+    """The extracted data, when verified against a run with a data_extraction_schema."""
     usage: TokenUsage
-
-
-class Extraction(BaseModel):
-    data: Any
-    usage: TokenUsage
-    reasks: int
+    reasks: int = 0
 
 
 async def decide_action(
@@ -123,58 +119,57 @@ async def verify_claim(
     output: Any,
     summary: str,
     history: Sequence[str] | None,
+    schema: dict[str, Any] | None = None,
 ) -> Verdict:
-    """Check a completion claim against the fresh page; an unusable answer counts as refuted."""
-    call = await client.call_tool(
-        model=model.name,
-        max_tokens=model.max_tokens,
-        temperature=model.temperature,
-        system=prompts.VERIFY_SYSTEM,
-        user=prompts.verify_prompt(
-            task=task, page=page, output=output, summary=summary, history=history
-        ),
-        tools=[verify_tool()],
-    )
-    verified = call.input.get("verified")
-    if call.name != VERIFY_TOOL or not isinstance(verified, bool):
-        return Verdict(
-            verified=False, reason="the verifier gave no usable verdict", usage=call.usage
-        )
-    return Verdict(verified=verified, reason=str(call.input.get("reason", "")), usage=call.usage)
+    """Check a completion claim against the fresh page; an unusable verdict counts as refuted.
 
-
-async def extract_data(
-    client: ModelClient,
-    model: ModelSettings,
-    *,
-    task: str,
-    page: str,
-    schema: dict[str, Any],
-) -> Extraction:
-    """Extract schema-shaped data; a result that does not validate is re-asked, never padded."""
-    validator = jsonschema.validators.validator_for(schema)(schema)
+    With `schema` (the run's data_extraction_schema) the same call extracts the data: a
+    verified answer whose data does not validate is re-asked, never padded or trimmed.
+    """
+    validator = jsonschema.validators.validator_for(schema)(schema) if schema is not None else None
     usage = TokenUsage()
     notes: list[str] = []
     for attempt in range(MAX_REASKS + 1):
         call = await client.call_tool(
             model=model.name,
-            max_tokens=max(model.max_tokens, 4096),
+            # Extracted data can be long; a verdict alone is a sentence.
+            max_tokens=model.max_tokens if schema is None else max(model.max_tokens, 4096),
             temperature=model.temperature,
-            system=prompts.EXTRACT_SYSTEM,
-            user=prompts.extract_prompt(task=task, page=page, feedback=notes),
-            tools=[extract_tool(schema)],
+            system=prompts.VERIFY_SYSTEM if schema is None else prompts.VERIFY_EXTRACT_SYSTEM,
+            user=prompts.verify_prompt(
+                task=task,
+                page=page,
+                output=output,
+                summary=summary,
+                history=history,
+                feedback=notes,
+            ),
+            tools=[verify_tool(schema)],
         )
         usage += call.usage
-        if call.name != EXTRACT_TOOL or "data" not in call.input:
-            notes.append(f"Call {EXTRACT_TOOL} with the extracted data under `data`.")
+        verified = call.input.get("verified")
+        if call.name != VERIFY_TOOL or not isinstance(verified, bool):
+            return Verdict(
+                verified=False, reason="the verifier gave no usable verdict", usage=usage
+            )
+        reason = str(call.input.get("reason", ""))
+        if validator is None or not verified:
+            return Verdict(verified=verified, reason=reason, usage=usage, reasks=attempt)
+        if "data" not in call.input:
+            notes.append(
+                f"You verified the claim but sent no `data`: call {VERIFY_TOOL} again with the "
+                "data the task asks for under `data`."
+            )
             continue
         errors = sorted(validator.iter_errors(call.input["data"]), key=lambda e: e.path)
         if not errors:
-            return Extraction(data=call.input["data"], usage=usage, reasks=attempt)
+            return Verdict(
+                verified=True, reason=reason, data=call.input["data"], usage=usage, reasks=attempt
+            )
         listed = "; ".join(
             f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors[:5]
         )
-        notes.append(f"Your data does not match the schema: {listed}. Extract again.")
+        notes.append(f"Your data does not match the schema: {listed}. Answer again.")
     raise InvalidAnswerError(
         f"extraction did not match data_extraction_schema after {MAX_REASKS + 1} tries: {notes[-1]}"
     )

@@ -1,6 +1,6 @@
 """Tool definitions offered to the model, derived from the pydantic models they produce.
 
-The action models in `wayfinder.browser.actions` are the schema; this module only reshapes them
+The action models in `wayfinder.actions` are the schema; this module only reshapes them
 into Messages API tools and parses tool calls back, so the two can never drift apart.
 """
 
@@ -13,7 +13,6 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from wayfinder.actions import ACTION_TYPES, Action
 
 VERIFY_TOOL = "report_verification"
-EXTRACT_TOOL = "submit_extraction"
 
 _ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
 
@@ -92,37 +91,36 @@ def parse_action(name: str | None, arguments: dict[str, Any]) -> Action:
         raise InvalidAnswer(f"Invalid arguments for {name}: {problems}.") from None
 
 
-def verify_tool() -> dict[str, Any]:
-    return {
-        "name": VERIFY_TOOL,
-        "description": "Report whether the page shows that the task's goal has been met.",
-        "input_schema": {
-            "type": "object",
-            "properties": {
-                "verified": {"type": "boolean", "description": "True only if the page proves it."},
-                "reason": {"type": "string", "description": "What on the page shows it, or not."},
-            },
-            "required": ["verified", "reason"],
-            "additionalProperties": False,
-        },
-    }
+def verify_tool(schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The verdict tool; with the run's `data_extraction_schema`, it also carries the data.
 
-
-def extract_tool(schema: dict[str, Any]) -> dict[str, Any]:
-    """Wrap the user's schema under `data`: tool inputs must be objects, user schemas need not.
-
-    Shared definitions (`$defs`, as pydantic writes them) move to the top, where the schema's
+    One call then both checks the claim and extracts, from one look at the page. The user's
+    schema goes under `data` (tool inputs must be objects, user schemas need not); its shared
+    definitions (`$defs`, as pydantic writes them) move to the top, where the schema's
     `#/$defs/...` references point once it is nested.
     """
-    definitions = {key: schema[key] for key in ("$defs", "definitions") if key in schema}
-    data = {k: v for k, v in schema.items() if k not in definitions and k != "$schema"}
+    properties: dict[str, Any] = {
+        "reason": {"type": "string", "description": "What on the page shows it, or not."},
+        "verified": {"type": "boolean", "description": "True only if the page proves it."},
+    }
+    description = "Report whether the page shows that the task's goal has been met."
+    definitions: dict[str, Any] = {}
+    if schema is not None:
+        definitions = {key: schema[key] for key in ("$defs", "definitions") if key in schema}
+        data = {k: v for k, v in schema.items() if k not in definitions and k != "$schema"}
+        properties["data"] = data
+        description += (
+            " When it has, also submit under `data` what the task asks for, taken from the page"
+            " and shaped exactly by the schema of `data` (required when verified)."
+        )
     return {
-        "name": EXTRACT_TOOL,
-        "description": "Submit the data extracted from the page, shaped exactly by the schema.",
+        "name": VERIFY_TOOL,
+        "description": description,
         "input_schema": {
             "type": "object",
-            "properties": {"data": data},
-            "required": ["data"],
+            "properties": properties,
+            "required": ["reason", "verified"],
+            "additionalProperties": False,
             **definitions,
         },
     }

@@ -17,17 +17,15 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.actions import CompleteAction, RecoverAction, TerminateAction
     from wayfinder.activities import options
     from wayfinder.activities.contracts import (
-        EXTRACT_OUTPUT,
         TAKE_STEP,
         VERIFY_COMPLETION,
-        ExtractInput,
-        ExtractOutput,
         LaunchBrowserInput,
         StepInput,
         StepResult,
         VerifyInput,
         VerifyOutput,
     )
+    from wayfinder.llm import prompts
     from wayfinder.models import RunStatus, StepRecord, TaskRunResponse
     from wayfinder.workflows import outcome
     from wayfinder.workflows.failures import (
@@ -43,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.workflows.session_messages import GRANTED, SessionGrant
 
 T = TypeVar("T")
-HostInput = StepInput | VerifyInput | ExtractInput
+HostInput = StepInput | VerifyInput
 
 HISTORY_LINES = 40
 """Earlier steps shown to the model; older ones are counted, not listed."""
@@ -204,6 +202,7 @@ class TaskRunWorkflow:
                 return
             if not isinstance(action, CompleteAction):
                 continue
+            # One look at the page checks the claim and, with a schema, extracts the data.
             verdict = await self._on_host(
                 VERIFY_COMPLETION,
                 VerifyInput(
@@ -215,6 +214,7 @@ class TaskRunWorkflow:
                         self._history() if request.include_action_history_in_verification else None
                     ),
                     model=request.model,
+                    schema=request.data_extraction_schema,
                 ),
                 VerifyOutput,
             )
@@ -222,29 +222,10 @@ class TaskRunWorkflow:
                 continue
             self._state.usage += verdict.usage
             if not verdict.verified:
-                self._feedback = [
-                    f"Your claim that the task is complete was not verified: {verdict.reason} "
-                    "Keep working, or terminate if the task cannot be done."
-                ]
+                self._feedback = [prompts.refuted_claim(verdict.reason)]
                 continue
-            output = action.output
-            if request.data_extraction_schema is not None:
-                schema = request.data_extraction_schema
-                extracted = await self._on_host(
-                    EXTRACT_OUTPUT,
-                    ExtractInput(
-                        lease=self._browser.leased,
-                        task=request.prompt,
-                        schema=schema,
-                        model=request.model,
-                    ),
-                    ExtractOutput,
-                )
-                if extracted is None:
-                    continue
-                self._state.usage += extracted.usage
-                output = extracted.data
-            self._state.output = output
+            extracting = request.data_extraction_schema is not None
+            self._state.output = verdict.data if extracting else action.output
             self._finish(RunStatus.completed)
             return
 
