@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from playwright.async_api import Error as PlaywrightError
@@ -47,20 +48,25 @@ class StepActivities(ActivityGroup):
         ):
             async with heartbeating() as heartbeat:
                 run = self._rt.host.get(run_id)
-                snapshot = await take_snapshot(run.page, token_budget=PAGE_TOKEN_BUDGET)
-                snapshot_key = self._rt.artifacts.put(f"{prefix}.txt", snapshot.text)
-                screenshot_key = await self._screenshot(run.page, f"{prefix}.jpg")
-                decision = await decide_action(
-                    self._rt.model_client(),
-                    self._rt.model_settings(step.model),
-                    task=step.task,
-                    page=snapshot.text,
-                    element_ids=snapshot.elements.keys(),
-                    history=step.history,
-                    feedback=feedback,
-                    error_codes=step.error_codes,
-                    extraction_follows=step.extraction_follows,
-                )
+                # Off the critical path: the screenshot is captured while the page is described
+                # and the model decides; it only has to be done before the action changes it.
+                screenshot = asyncio.create_task(self._screenshot(run.page, f"{prefix}.jpg"))
+                try:
+                    snapshot = await take_snapshot(run.page, token_budget=PAGE_TOKEN_BUDGET)
+                    snapshot_key = self._rt.artifacts.put(f"{prefix}.txt", snapshot.text)
+                    decision = await decide_action(
+                        self._rt.model_client(),
+                        self._rt.model_settings(step.model),
+                        task=step.task,
+                        page=snapshot.text,
+                        element_ids=snapshot.elements.keys(),
+                        history=step.history,
+                        feedback=feedback,
+                        error_codes=step.error_codes,
+                        extraction_follows=step.extraction_follows,
+                    )
+                finally:
+                    screenshot_key = await screenshot
                 action = decision.action
                 element_id = getattr(action, "element_id", None)
                 element = snapshot.elements[element_id].describe() if element_id else None
@@ -86,6 +92,9 @@ class StepActivities(ActivityGroup):
                     usage=decision.usage,
                     duration_ms=int((time.monotonic() - started) * 1000),
                 )
+                if isinstance(action, CompleteAction | TerminateAction):
+                    # Nothing was done to the page: the last checkpoint still describes it.
+                    return StepResult(record=record)
                 return StepResult(record=record, checkpoint=await self._checkpoint(run_id))
 
     async def _checkpoint(self, run_id: str) -> Checkpoint | None:
@@ -100,7 +109,8 @@ class StepActivities(ActivityGroup):
     async def _screenshot(self, page: Page, key: str) -> str | None:
         """A viewport screenshot for the step log; a page that cannot be captured is no error."""
         try:
-            image = await page.screenshot(type="jpeg", quality=60)
+            # caret="initial": hiding the caret costs a style injection in every frame.
+            image = await page.screenshot(type="jpeg", quality=60, caret="initial")
         except PlaywrightError as exc:
             activity.logger.warning("screenshot failed: %s", exc.message)
             return None
