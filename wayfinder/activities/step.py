@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
+from weakref import WeakKeyDictionary
 
+from playwright.async_api import CDPSession, Page
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Page
 from temporalio import activity
 
 from wayfinder.actions import CompleteAction, TerminateAction
 from wayfinder.activities.contracts import TAKE_STEP, StepInput, StepResult
 from wayfinder.activities.errors import as_activity_errors
 from wayfinder.activities.heartbeat import heartbeating, previous_note
-from wayfinder.activities.runtime import ActivityGroup
+from wayfinder.activities.runtime import ActivityGroup, ActivityRuntime
 from wayfinder.browser.actions import ActionError, execute_action
 from wayfinder.browser.checkpoint import Checkpoint, capture
 from wayfinder.browser.snapshot import take_snapshot
@@ -22,9 +24,18 @@ from wayfinder.llm.decisions import decide_action
 from wayfinder.models import StepRecord
 
 PAGE_TOKEN_BUDGET = 6000
+SCREENSHOT_QUALITY = 60
+"""JPEG quality of the step screenshots: legible text at a tenth of a PNG's size."""
+SCREENSHOT_TIMEOUT_S = 10.0
+"""A screenshot that takes longer (a page that never paints) is skipped, not waited for."""
 
 
 class StepActivities(ActivityGroup):
+    def __init__(self, runtime: ActivityRuntime) -> None:
+        super().__init__(runtime)
+        self._cdp: WeakKeyDictionary[Page, CDPSession] = WeakKeyDictionary()
+        """A CDP session per page for its screenshots, dropped with the page."""
+
     @activity.defn(name=TAKE_STEP)
     async def take_step(self, step: StepInput) -> StepResult:
         """Run one step. An action that fails on the page is recorded, not raised: the model
@@ -107,11 +118,27 @@ class StepActivities(ActivityGroup):
             return None
 
     async def _screenshot(self, page: Page, key: str) -> str | None:
-        """A viewport screenshot for the step log; a page that cannot be captured is no error."""
+        """A viewport screenshot for the step log; a page that cannot be captured is no error.
+
+        One CDP call: Playwright's own screenshot first evaluates in every frame (caret,
+        animations, fonts) and restores them after, round trips through a renderer that is
+        busy with the page, which an image for the log does not need.
+        """
         try:
-            # caret="initial": hiding the caret costs a style injection in every frame.
-            image = await page.screenshot(type="jpeg", quality=60, caret="initial")
+            session = self._cdp.get(page)
+            if session is None:
+                session = self._cdp[page] = await page.context.new_cdp_session(page)
+            async with asyncio.timeout(SCREENSHOT_TIMEOUT_S):
+                shot = await session.send(
+                    "Page.captureScreenshot", {"format": "jpeg", "quality": SCREENSHOT_QUALITY}
+                )
         except PlaywrightError as exc:
+            self._cdp.pop(page, None)  # a detached session is made again next time
             activity.logger.warning("screenshot failed: %s", exc.message)
             return None
-        return self._rt.artifacts.put(key, image)
+        except TimeoutError:
+            activity.logger.warning(
+                "screenshot took over %s s; step without one", SCREENSHOT_TIMEOUT_S
+            )
+            return None
+        return self._rt.artifacts.put(key, base64.b64decode(shot["data"]))
