@@ -5,9 +5,14 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from playwright.async_api import Page
+
 from tests.fixtures.sites import SiteServer
 from wayfinder import Client, RunStatus
+from wayfinder.activities.runtime import ActivityRuntime
+from wayfinder.activities.step import StepActivities
 from wayfinder.browser.host import VIEWPORT
+from wayfinder.settings import Settings
 
 
 def jpeg_size(data: bytes) -> tuple[int, int]:
@@ -38,3 +43,23 @@ async def test_every_step_has_a_viewport_screenshot(
     assert {jpeg_size(image) for image in images} == {(VIEWPORT["width"], VIEWPORT["height"])}
     # One per page the model saw: shop, catalogue, garden.
     assert len(set(images)) == 3
+
+
+async def test_a_page_cdp_cannot_capture_gets_playwrights_screenshot(
+    page: Page, tmp_path: Path
+) -> None:
+    """The one-call capture can fail (a session gone, a page with no frame yet): the step
+    still gets its screenshot, through Playwright's waiting one."""
+    runtime = ActivityRuntime.create(Settings(home=tmp_path), host_queue="unused")
+    steps = StepActivities(runtime)
+    await page.set_content("<h1>Hello</h1>")
+    gone = await page.context.new_cdp_session(page)
+    await gone.detach()
+    steps._cdp[page] = gone
+    key = await steps._screenshot(page, "step-001.jpg")
+    assert key is not None
+    size = page.viewport_size
+    assert size is not None
+    assert jpeg_size(runtime.artifacts.path(key).read_bytes()) == (size["width"], size["height"])
+    # The broken session was dropped: the next screenshot makes a new one.
+    assert steps._cdp.get(page) is not gone

@@ -122,18 +122,19 @@ class StepActivities(ActivityGroup):
 
         One CDP call: Playwright's own screenshot first evaluates in every frame (caret,
         animations, fonts) and restores them after, round trips through a renderer that is
-        busy with the page, which an image for the log does not need.
+        busy with the page, which an image for the log does not need. A page with no frame to
+        capture yet (just navigated) gets Playwright's screenshot, which waits for one.
         """
         try:
-            session = self._cdp.get(page)
-            if session is None:
-                session = self._cdp[page] = await page.context.new_cdp_session(page)
             async with asyncio.timeout(SCREENSHOT_TIMEOUT_S):
-                shot = await session.send(
-                    "Page.captureScreenshot", {"format": "jpeg", "quality": SCREENSHOT_QUALITY}
-                )
+                try:
+                    image = await self._cdp_screenshot(page)
+                except PlaywrightError:
+                    self._cdp.pop(page, None)  # a detached session is made again next time
+                    image = await page.screenshot(
+                        type="jpeg", quality=SCREENSHOT_QUALITY, caret="initial"
+                    )
         except PlaywrightError as exc:
-            self._cdp.pop(page, None)  # a detached session is made again next time
             activity.logger.warning("screenshot failed: %s", exc.message)
             return None
         except TimeoutError:
@@ -141,4 +142,13 @@ class StepActivities(ActivityGroup):
                 "screenshot took over %s s; step without one", SCREENSHOT_TIMEOUT_S
             )
             return None
-        return self._rt.artifacts.put(key, base64.b64decode(shot["data"]))
+        return self._rt.artifacts.put(key, image)
+
+    async def _cdp_screenshot(self, page: Page) -> bytes:
+        session = self._cdp.get(page)
+        if session is None:
+            session = self._cdp[page] = await page.context.new_cdp_session(page)
+        shot = await session.send(
+            "Page.captureScreenshot", {"format": "jpeg", "quality": SCREENSHOT_QUALITY}
+        )
+        return base64.b64decode(shot["data"])
