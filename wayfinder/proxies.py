@@ -32,7 +32,7 @@ def _unmapped(name: str, settings: Settings, where: str) -> ProxyNotConfiguredEr
     known = ", ".join(sorted(settings.proxies)) or "none"
     return ProxyNotConfiguredError(
         f"proxy_location {name!r} is not mapped in WAYFINDER_PROXIES {where} (mapped: {known}); "
-        'add it, e.g. WAYFINDER_PROXIES=\'{"' + name + '": "http://user:pass@host:port"}\', '
+        "add it, e.g. WAYFINDER_PROXIES='{\"" + name + '": "http://user:pass@host:port"}\', '
         'or pass proxy_location={"url": ...} or "NONE"'
     )
 

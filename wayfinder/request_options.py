@@ -172,9 +172,7 @@ def applies_request_options(
         try:
             return await method(self, *args, **kwargs)
         except RPCError as exc:
-            if options is not None and options.timeout_in_seconds is not None and _is_deadline(
-                exc
-            ):
+            if options is not None and options.timeout_in_seconds is not None and _is_deadline(exc):
                 raise RequestTimeoutError(
                     f"Temporal did not answer within request_options.timeout_in_seconds="
                     f"{options.timeout_in_seconds:g}s ({exc.message}); raise it or leave it unset"
