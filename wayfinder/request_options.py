@@ -84,8 +84,18 @@ class RequestTimeoutError(WayfinderError, TimeoutError):
     """Temporal did not answer an RPC within `request_options.timeout_in_seconds`."""
 
 
+class _Call(BaseModel):
+    """Validates a call's `request_options` so that its errors say `request_options.<field>`."""
+
+    model_config = ConfigDict(title="request_options", hide_input_in_errors=True)
+
+    request_options: RequestOptions
+
+
 def parse(options: Options) -> RequestOptions | None:
-    return None if options is None else RequestOptions.model_validate(options)
+    if options is None or isinstance(options, RequestOptions):
+        return options
+    return _Call.model_validate({"request_options": options}).request_options
 
 
 def rpc_options(options: Options) -> dict[str, Any]:
