@@ -91,7 +91,7 @@ class Client:
         """Wrap a Temporal client that already carries `WayfinderPlugin`."""
         self.temporal = temporal
         self.task_queue = task_queue or get_settings().task_queue
-        self.ui_url = ui_url
+        self.ui_url = ui_url or _settings_of(temporal).ui_url
         self._resources = _resources or AsyncExitStack()
         self._worker_failure: BaseException | None = None
 

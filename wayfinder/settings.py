@@ -48,7 +48,10 @@ class Settings(BaseSettings):
     artifact_dir: Path | None = None
     chromium_path: str | None = None
     headless: bool = True
-    ui_url: str | None = None
+    ui_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("WAYFINDER_TEMPORAL_UI_URL", "WAYFINDER_UI_URL"),
+    )
     """Base URL of the Temporal UI, used to build `app_url` (set by `wayfinder dev`)."""
     max_concurrent_runs: int = Field(default=8, ge=1)
     """Browser activities one worker process runs at once (each run has its own context)."""
