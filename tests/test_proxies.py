@@ -11,7 +11,8 @@ import pytest
 from tests.fixtures.proxy_server import ProxyServer
 from tests.fixtures.sites import SiteRequest, SiteServer
 from wayfinder import Client, RunStatus
-from wayfinder.proxies import ProxyNotConfiguredError
+from wayfinder.models import TaskRunRequest
+from wayfinder.proxies import ProxyNotConfiguredError, prepare_proxy, resolve_proxy
 from wayfinder.settings import Settings
 
 PAGE = """<!doctype html><title>Welcome</title><h1>Welcome back</h1>
@@ -106,3 +107,48 @@ async def test_unmapped_location_is_refused_before_the_run_starts(proxied: Clien
         await proxied.run_task("Get the title", proxy_location="residential_jp")
     assert "RESIDENTIAL_US" in str(caught.value)  # the names it does know
     assert [run.run_id for run in await proxied.list_runs(limit=5)] == before
+
+
+def test_direct_credentials_are_sealed_for_history_and_opened_on_the_worker(
+    settings: Settings,
+) -> None:
+    request = TaskRunRequest(
+        prompt="x", proxy_location={"url": f"http://runner:{PASSWORD}@127.0.0.1:3128"}
+    )
+    assert PASSWORD not in repr(request)
+    with pytest.raises(ValueError, match="must be sealed"):
+        request.model_dump_json()  # never serialized with the password in clear
+    sealed = prepare_proxy(request.proxy_location, settings)
+    in_history = request.model_copy(update={"proxy_location": sealed}).model_dump_json()
+    assert PASSWORD not in in_history and "127.0.0.1:3128" in in_history
+    assert resolve_proxy(sealed, settings) == {
+        "server": "http://127.0.0.1:3128",
+        "username": "runner",
+        "password": PASSWORD,
+    }
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        {"url": f"ftp://runner:{PASSWORD}@127.0.0.1:21"},
+        {"url": f"http://runner:{PASSWORD}@127.0.0.1:99999"},
+        {"url": f"socks5://runner:{PASSWORD}@127.0.0.1:1080"},
+        f"http://runner:{PASSWORD}@127.0.0.1:3128",
+    ],
+)
+def test_a_refused_proxy_url_is_not_echoed(location: object) -> None:
+    with pytest.raises(ValueError, match="proxy_location") as caught:
+        TaskRunRequest(prompt="x", proxy_location=location)  # type: ignore[arg-type]
+    assert PASSWORD not in str(caught.value)
+
+
+def test_proxies_setting_is_checked_and_names_are_case_blind() -> None:
+    assert Settings(proxies={"residential_us": "http://p:1"}).proxies == {
+        "RESIDENTIAL_US": "http://p:1"
+    }
+    with pytest.raises(ValueError, match="cannot map NONE"):
+        Settings(proxies={"none": "http://p:1"})
+    with pytest.raises(ValueError, match=r"WAYFINDER_PROXIES\['EU'\] must be a proxy URL") as bad:
+        Settings(proxies={"eu": f"ftp://u:{PASSWORD}@p:1"})
+    assert PASSWORD not in str(bad.value)

@@ -23,7 +23,10 @@ DEFAULT_TASK_QUEUE = "wayfinder"
 class Settings(BaseSettings):
     """Configuration read from `WAYFINDER_*` and the standard Temporal/Anthropic variables."""
 
-    model_config = SettingsConfigDict(env_prefix="WAYFINDER_", extra="ignore")
+    # Values include keys and proxy passwords: errors name the variable, never echo its value.
+    model_config = SettingsConfigDict(
+        env_prefix="WAYFINDER_", extra="ignore", hide_input_in_errors=True
+    )
 
     temporal_address: str | None = Field(
         default=None,
