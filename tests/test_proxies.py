@@ -7,10 +7,11 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import temporalio.client
 
 from tests.fixtures.proxy_server import ProxyServer
 from tests.fixtures.sites import SiteRequest, SiteServer
-from wayfinder import Client, RunStatus
+from wayfinder import Client, RunStatus, WayfinderPlugin
 from wayfinder.models import TaskRunRequest
 from wayfinder.proxies import ProxyNotConfiguredError, prepare_proxy, resolve_proxy
 from wayfinder.settings import Settings
@@ -152,3 +153,25 @@ def test_proxies_setting_is_checked_and_names_are_case_blind() -> None:
     with pytest.raises(ValueError, match=r"WAYFINDER_PROXIES\['EU'\] must be a proxy URL") as bad:
         Settings(proxies={"eu": f"ftp://u:{PASSWORD}@p:1"})
     assert PASSWORD not in str(bad.value)
+
+
+async def test_a_worker_without_the_name_fails_the_run_at_launch(
+    client: Client, settings: Settings, sites: SiteServer, token: str
+) -> None:
+    """A client that knows a name its workers do not (a misconfigured deployment)."""
+    knows_more = settings.model_copy(update={"proxies": {"RESIDENTIAL_FR": "http://p.fr:8080"}})
+    temporal = temporalio.client.Client(
+        client.temporal.service_client,
+        namespace=client.temporal.namespace,
+        plugins=[WayfinderPlugin(knows_more)],
+    )
+    result = await Client(temporal, task_queue=client.task_queue).run_task(
+        f"{token} Get the title of the top post",
+        url=f"{sites.url}/news",
+        proxy_location="RESIDENTIAL_FR",
+        wait_for_completion=True,
+    )
+    assert result.status is RunStatus.failed
+    assert "'RESIDENTIAL_FR' is not mapped in WAYFINDER_PROXIES of this worker" in (
+        result.failure_reason or ""
+    )
