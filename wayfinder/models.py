@@ -8,28 +8,22 @@ with a message that names the field.
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
 from pydantic import (
     BaseModel,
     ConfigDict,
-    Discriminator,
     Field,
-    PrivateAttr,
-    SerializerFunctionWrapHandler,
-    Tag,
     field_validator,
-    model_serializer,
     model_validator,
 )
 
 from wayfinder.actions import LoggedAction
-from wayfinder.proxy_url import check_proxy_url
+from wayfinder.proxy_url import ProxyLocation, check_location
 from wayfinder.urls import check_http_url
 
 
@@ -127,81 +121,6 @@ def _check_cdp_address(value: str) -> str:
     return address
 
 
-NO_PROXY = "NONE"
-"""The `proxy_location` that means: no proxy (the same as leaving it unset)."""
-
-_LOCATION_NAME = re.compile(r"[A-Z0-9][A-Z0-9_-]*")
-
-
-class ProxyURL(BaseModel):
-    """`proxy_location={"url": "http://user:pass@host:port"}`: a proxy given directly.
-
-    Its credentials must not reach workflow history, so they are kept apart from `url` (which
-    never carries them once validated) until the client seals them (`sealed_credentials`,
-    encrypted with the deployment's WAYFINDER_SECRET_KEY); serializing a ProxyURL whose
-    credentials are not sealed is refused rather than quietly dropping them.
-    """
-
-    # A bad URL's error must not echo it: it may hold a password.
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
-
-    url: str
-    sealed_credentials: str | None = None
-    _credentials: tuple[str, str] | None = PrivateAttr(default=None)
-
-    @model_validator(mode="after")
-    def _split_credentials(self) -> ProxyURL:
-        parts = check_proxy_url(self.url, "proxy_location.url")
-        if parts.has_credentials:
-            if self.sealed_credentials is not None:
-                raise ValueError("proxy_location.url carries credentials and sealed ones too")
-            self._credentials = (parts.username or "", parts.password or "")
-        self.url = parts.server
-        return self
-
-    @property
-    def credentials(self) -> tuple[str, str] | None:
-        """(username, password) as given, before they are sealed; None once sealed."""
-        return self._credentials
-
-    @model_serializer(mode="wrap")
-    def _never_in_clear(self, handler: SerializerFunctionWrapHandler) -> Any:
-        if self._credentials is not None:
-            raise ValueError(
-                "a proxy_location URL's credentials must be sealed before it is serialized "
-                "(wayfinder.proxies.prepare_proxy does it)"
-            )
-        return handler(self)
-
-    def __repr__(self) -> str:
-        hidden = ", credentials=***" if self._credentials or self.sealed_credentials else ""
-        return f"ProxyURL(url={self.url!r}{hidden})"
-
-
-ProxyLocation = Annotated[
-    Annotated[str, Tag("name")] | Annotated[ProxyURL, Tag("url")],
-    Discriminator(lambda value: "name" if isinstance(value, str) else "url"),
-]
-"""A location name mapped in WAYFINDER_PROXIES (e.g. 'RESIDENTIAL_US'), or a `ProxyURL`."""
-
-
-def _check_location(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    if "://" in value:
-        raise ValueError(
-            'proxy_location: give a proxy URL as {"url": "http://user:pass@host:port"}, '
-            "not as a plain string"
-        )
-    name = value.strip().upper()
-    if not _LOCATION_NAME.fullmatch(name):
-        raise ValueError(
-            f"proxy_location must be a location name such as 'RESIDENTIAL_US' or 'NONE', "
-            f'or {{"url": ...}}; got {value!r}'
-        )
-    return None if name == NO_PROXY else name
-
-
 class TaskRunRequest(BaseModel):
     """One task: every parameter of `run_task`, validated before anything starts.
 
@@ -262,7 +181,7 @@ class TaskRunRequest(BaseModel):
     @field_validator("proxy_location", mode="before")
     @classmethod
     def _proxy_location(cls, value: Any) -> Any:
-        return _check_location(value)
+        return check_location(value)
 
     @field_validator("data_extraction_schema", mode="before")
     @classmethod

@@ -15,8 +15,7 @@ from __future__ import annotations
 from playwright.async_api import ProxySettings
 
 from wayfinder.errors import WayfinderError
-from wayfinder.models import ProxyLocation, ProxyURL
-from wayfinder.proxy_url import check_proxy_url
+from wayfinder.proxy_url import ProxyLocation, ProxyURL, check_proxy_url
 from wayfinder.secrets import SecretBox
 from wayfinder.settings import Settings
 

@@ -11,7 +11,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from wayfinder.browser.checkpoint import Checkpoint
-from wayfinder.models import FileInfo, ModelOverride, ProxyLocation, StepRecord, TokenUsage
+from wayfinder.models import FileInfo, ModelOverride, StepRecord, TokenUsage
+from wayfinder.proxy_url import ProxyLocation
 
 LAUNCH_BROWSER = "launch_browser"
 TAKE_STEP = "take_step"
