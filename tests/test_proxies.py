@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -58,8 +59,13 @@ async def _history_json(client: Client, run_id: str) -> str:
 
 
 async def test_runs_use_their_own_proxy_and_others_bypass_it(
-    proxied: Client, sites: SiteServer, proxy: ProxyServer, token: str
+    proxied: Client,
+    sites: SiteServer,
+    proxy: ProxyServer,
+    token: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # the worker runs in this process: its logs are here too
     seen: list[str] = []
     paths = {name: _page(sites, name, seen) for name in ("named", "direct", "none")}
     locations: dict[str, object] = {
@@ -82,6 +88,7 @@ async def test_runs_use_their_own_proxy_and_others_bypass_it(
     assert any(paths["named"] in line for line in through_proxy)
     assert any(paths["direct"] in line for line in through_proxy)
     assert not any(paths["none"] in line for line in through_proxy)
+    assert caplog.records and PASSWORD not in caplog.text
 
 
 async def test_a_wrong_password_never_reaches_the_site(
