@@ -13,6 +13,7 @@ import temporalio.client
 from tests.fixtures.proxy_server import ProxyServer
 from tests.fixtures.sites import SiteRequest, SiteServer
 from wayfinder import Client, RunStatus, WayfinderPlugin
+from wayfinder.embedded import settings_env
 from wayfinder.models import TaskRunRequest
 from wayfinder.proxies import ProxyNotConfiguredError, prepare_proxy, resolve_proxy
 from wayfinder.settings import Settings
@@ -182,3 +183,10 @@ async def test_a_worker_without_the_name_fails_the_run_at_launch(
     assert "'RESIDENTIAL_FR' is not mapped in WAYFINDER_PROXIES of this worker" in (
         result.failure_reason or ""
     )
+
+
+def test_proxies_reach_the_embedded_host_intact(monkeypatch: pytest.MonkeyPatch) -> None:
+    given = Settings(proxies={"RESIDENTIAL_US": f"http://runner:{PASSWORD}@127.0.0.1:3128"})
+    for key, value in settings_env(given).items():
+        monkeypatch.setenv(key, value)
+    assert Settings().proxies == given.proxies  # what the host process reads back
