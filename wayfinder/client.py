@@ -53,6 +53,7 @@ from wayfinder.visibility import (
     runs_query,
     summary_of,
 )
+from wayfinder.webhook_status import with_webhook_delivery
 from wayfinder.worker import build_worker
 from wayfinder.workflows.inputs import TaskRunInput
 from wayfinder.workflows.outcome import FAILURE_TYPES, FINAL_MEMO
@@ -312,6 +313,9 @@ class Client:
     ) -> TaskRunResponse:
         """The run's current state: live while it runs, its final result once it has ended."""
         rpc = _rpc_options(request_options)
+        return await with_webhook_delivery(self.temporal, await self._get_run(run_id, rpc), rpc)
+
+    async def _get_run(self, run_id: str, rpc: dict[str, Any]) -> TaskRunResponse:
         handle = self.temporal.get_workflow_handle_for(TaskRunWorkflow.run, run_id)
         description = await self._describe(run_id, rpc)
         status = description.status

@@ -30,6 +30,7 @@ from wayfinder.activities.runtime import ActivityRuntime
 from wayfinder.activities.session import SessionActivities
 from wayfinder.activities.step import StepActivities
 from wayfinder.activities.verify import VerifyActivities
+from wayfinder.activities.webhook import WebhookActivities
 from wayfinder.errors import CompanionWorkerError
 from wayfinder.settings import Settings, get_settings
 from wayfinder.worker import (
@@ -42,6 +43,7 @@ from wayfinder.worker import (
 )
 from wayfinder.workflows.browser_session import BrowserSessionWorkflow
 from wayfinder.workflows.task_run import TaskRunWorkflow
+from wayfinder.workflows.webhook import WebhookDeliveryWorkflow
 
 PLUGIN_NAME = "wayfinder.WayfinderPlugin"
 
@@ -91,6 +93,10 @@ class WayfinderPlugin(SimplePlugin):
             session.hold_browser,
             session.run_is_open,
         ]
+        # Activities that need no browser run on the workflows' own task queue.
+        self._shared_activities: list[Callable[..., Any]] = [
+            WebhookActivities(self.runtime).deliver_webhook,
+        ]
         self._host: _Companion | None = None
         self._launchers: dict[str, _Companion] = {}
         self._slot_suppliers: dict[str, LaunchSlotSupplier] = {}
@@ -123,7 +129,9 @@ class WayfinderPlugin(SimplePlugin):
                 *config.get("workflows", []),
                 TaskRunWorkflow,
                 BrowserSessionWorkflow,
+                WebhookDeliveryWorkflow,
             ]
+            config["activities"] = [*config.get("activities", []), *self._shared_activities]
         return config
 
     async def run_worker(self, worker: Worker, next: Callable[[Worker], Awaitable[None]]) -> None:

@@ -56,6 +56,17 @@ class Settings(BaseSettings):
     """Seconds an activity keeps retrying a model endpoint that is unavailable (429, 5xx,
     timeouts), counted from its first attempt; after that the run fails with the endpoint's
     message."""
+    webhook_secret: str | None = None
+    """Signing key of webhooks and `totp_url` requests, in the Standard Webhooks form
+    `whsec_<base64>`; receivers verify with the same value."""
+    webhook_retry_window: float = Field(default=3600.0, ge=0)
+    """Seconds a webhook delivery keeps retrying a receiver that is down or answers 408, 429 or
+    5xx, counted from its first attempt."""
+    totp_wait: float = Field(default=300.0, gt=0)
+    """Seconds a run waits for a 2FA code (from `totp_url` or `send_totp_code`) before it fails."""
+    secret_key: str | None = None
+    """Fernet key that encrypts 2FA codes (and secret parameters) in workflow history. Unset,
+    a key is made once and kept in `<home>/secret.key` (enough for one machine)."""
 
     @property
     def artifacts(self) -> Path:

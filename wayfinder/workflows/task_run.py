@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
         VerifyOutput,
     )
     from wayfinder.models import RunStatus, StepRecord, TaskRunResponse
-    from wayfinder.workflows import outcome
+    from wayfinder.workflows import outcome, webhook
     from wayfinder.workflows.failures import (
         Loss,
         browser_loss,
@@ -158,6 +158,11 @@ class TaskRunWorkflow:
         # sees a final status can rely on everything being done.
         self._state.status, self._state.failure_reason = self._outcome
         self._state.finished_at = workflow.now()
+        if self._request.webhook_url is not None:
+            # Started, not awaited: the delivery's retries never hold up the run's ending.
+            self._state.webhook_delivery = await webhook.start_delivery(
+                self._request.webhook_url, self._state, self._state.run_id
+            )
         return outcome.end_run(self._state)
 
     async def _loop(self) -> None:
