@@ -25,6 +25,7 @@ from temporalio.worker import Worker, WorkerConfig
 
 from wayfinder.activities.browser import BrowserActivities
 from wayfinder.activities.contracts import is_launch_queue, launch_queue
+from wayfinder.activities.error_code import ErrorCodeActivities
 from wayfinder.activities.extract import ExtractActivities
 from wayfinder.activities.runtime import ActivityRuntime
 from wayfinder.activities.session import SessionActivities
@@ -80,6 +81,7 @@ class WayfinderPlugin(SimplePlugin):
         self.settings = settings or get_settings()
         self.runtime = ActivityRuntime.create(self.settings, new_host_queue())
         browser = BrowserActivities(self.runtime)
+        error_codes = ErrorCodeActivities(self.runtime)
         session = SessionActivities(self.runtime)
         self._launch_activities: list[Callable[..., Any]] = [browser.launch_browser]
         self._host_activities: list[Callable[..., Any]] = [
@@ -92,10 +94,12 @@ class WayfinderPlugin(SimplePlugin):
             browser.close_browser,
             session.hold_browser,
             session.run_is_open,
+            error_codes.map_error_code,
         ]
         # Activities that need no browser run on the workflows' own task queue.
         self._shared_activities: list[Callable[..., Any]] = [
             WebhookActivities(self.runtime).deliver_webhook,
+            error_codes.map_error_code,
         ]
         self._host: _Companion | None = None
         self._launchers: dict[str, _Companion] = {}

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from wayfinder.models import RunStatus, StepRecord, TaskRunResponse
     from wayfinder.workflows import outcome, webhook
+    from wayfinder.workflows.error_codes import ask_error_code
     from wayfinder.workflows.failures import (
         Loss,
         browser_loss,
@@ -150,6 +151,7 @@ class TaskRunWorkflow:
             self._finish(RunStatus.failed, failure_reason(exc))
         except ApplicationError as exc:
             self._finish(RunStatus.failed, exc.message)
+        await self._map_error_code()
         # Not in a `finally`: a continue-as-new leaves through here too, and keeps the browser.
         await self._browser.close()
         self._state.screenshot_urls = self._browser.screenshot_urls or None
@@ -378,16 +380,44 @@ class TaskRunWorkflow:
 
     def _terminate(self, action: TerminateAction) -> None:
         reason = action.reason
-        code = action.error_code
-        if code:
-            described = (self._request.error_code_mapping or {}).get(code, "")
-            self._state.output = {
-                "error_code": code,
-                "error_description": described,
-                "reasoning": reason,
-            }
-            reason = f"{code}: {described} ({reason})"
+        if action.error_code:
+            reason = self._with_error_code(action.error_code, reason, reasoning=reason)
         self._finish(RunStatus.terminated, reason)
+
+    def _with_error_code(self, code: str, reason: str, *, reasoning: str) -> str:
+        """Put the user's `code` in the output; returns the failure reason that names it."""
+        described = (self._request.error_code_mapping or {}).get(code, "")
+        self._state.output = {
+            "error_code": code,
+            "error_description": described,
+            "reasoning": reasoning,
+        }
+        because = reason if reasoning == reason else f"{reason}; {reasoning}"
+        return f"{code}: {described} ({because})"
+
+    async def _map_error_code(self) -> None:
+        """A run that failed or ran out of steps: the model names the user's code, if any."""
+        status, reason = self._outcome
+        if not self._request.error_code_mapping or status not in (
+            RunStatus.failed,
+            RunStatus.timed_out,
+        ):
+            return
+        failure = reason or f"the run ended {status.value}"
+        try:
+            answer = await ask_error_code(
+                self._request, failure, self._history(), self._browser.lease
+            )
+        except asyncio.CancelledError:
+            self._finish(RunStatus.canceled, "the run was canceled")
+            return
+        if answer is None:
+            return
+        self._state.usage += answer.usage
+        if answer.code is not None:
+            self._finish(
+                status, self._with_error_code(answer.code, failure, reasoning=answer.reasoning)
+            )
 
     def _finish(self, status: RunStatus, reason: str | None = None) -> None:
         self._outcome = (status, reason)
