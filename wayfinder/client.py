@@ -44,6 +44,7 @@ from wayfinder.models import (
 from wayfinder.plugin import WayfinderPlugin
 from wayfinder.sessions import DEFAULT_TIMEOUT, Sessions
 from wayfinder.settings import Settings, get_settings
+from wayfinder.totp_client import TotpCodeSent, send_totp_code
 from wayfinder.visibility import (
     TEMPORAL_STATUS,
     RunSummary,
@@ -346,6 +347,23 @@ class Client:
                 if final is not None:
                     return final
         return await self._closed_outside_wayfinder(handle, description)
+
+    async def send_totp_code(
+        self,
+        totp_identifier: str,
+        content: str,
+        *,
+        request_options: RequestOptions | dict[str, Any] | None = None,
+    ) -> TotpCodeSent:
+        """Give a 2FA code to the run waiting on `totp_identifier` (or the next one to ask,
+        within a few minutes). `content` is the code, or a message with a 4-8 digit code."""
+        return await send_totp_code(
+            self.temporal,
+            self.task_queue,
+            totp_identifier=totp_identifier,
+            content=content,
+            rpc=_rpc_options(request_options),
+        )
 
     async def list_runs(
         self,

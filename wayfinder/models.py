@@ -234,8 +234,6 @@ class TaskRunRequest(BaseModel):
         not_yet = {
             "proxy_location": self.proxy_location is not None,
             "publish_workflow": self.publish_workflow,
-            "totp_identifier": self.totp_identifier is not None,
-            "totp_url": self.totp_url is not None,
         }
         given = [name for name, is_set in not_yet.items() if is_set]
         if given:

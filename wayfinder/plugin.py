@@ -30,6 +30,7 @@ from wayfinder.activities.extract import ExtractActivities
 from wayfinder.activities.runtime import ActivityRuntime
 from wayfinder.activities.session import SessionActivities
 from wayfinder.activities.step import StepActivities
+from wayfinder.activities.totp import TotpActivities
 from wayfinder.activities.verify import VerifyActivities
 from wayfinder.activities.webhook import WebhookActivities
 from wayfinder.errors import CompanionWorkerError
@@ -44,6 +45,7 @@ from wayfinder.worker import (
 )
 from wayfinder.workflows.browser_session import BrowserSessionWorkflow
 from wayfinder.workflows.task_run import TaskRunWorkflow
+from wayfinder.workflows.totp_mailbox import TotpMailboxWorkflow
 from wayfinder.workflows.webhook import WebhookDeliveryWorkflow
 
 PLUGIN_NAME = "wayfinder.WayfinderPlugin"
@@ -95,6 +97,7 @@ class WayfinderPlugin(SimplePlugin):
             session.hold_browser,
             session.run_is_open,
             error_codes.map_error_code,
+            TotpActivities(self.runtime).enter_verification_code,
         ]
         # Activities that need no browser run on the workflows' own task queue.
         self._shared_activities: list[Callable[..., Any]] = [
@@ -134,6 +137,7 @@ class WayfinderPlugin(SimplePlugin):
                 TaskRunWorkflow,
                 BrowserSessionWorkflow,
                 WebhookDeliveryWorkflow,
+                TotpMailboxWorkflow,
             ]
             config["activities"] = [*config.get("activities", []), *self._shared_activities]
         return config

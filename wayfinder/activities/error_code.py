@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 from playwright.async_api import Error as PlaywrightError
-from pydantic import BaseModel, Field
 from temporalio import activity
 
-from wayfinder.activities.contracts import BrowserLease
 from wayfinder.activities.errors import as_activity_errors
+from wayfinder.activities.hook_contracts import MAP_ERROR_CODE, ErrorCodeInput, ErrorCodeOutput
 from wayfinder.activities.runtime import ActivityGroup
 from wayfinder.browser.host import BrowserGoneError
 from wayfinder.llm.error_codes import choose_error_code
-from wayfinder.models import ModelOverride, TokenUsage
 
-MAP_ERROR_CODE = "map_error_code"
 PAGE_TOKEN_BUDGET = 6000
-
-
-class ErrorCodeInput(BaseModel):
-    lease: BrowserLease | None = None
-    """The run's browser, when it still has one: its page is part of the question."""
-    task: str
-    failure: str
-    history: list[str] = Field(default_factory=list)
-    error_codes: dict[str, str]
-    model: ModelOverride | None = None
-
-
-class ErrorCodeOutput(BaseModel):
-    code: str | None
-    reasoning: str
-    usage: TokenUsage
 
 
 class ErrorCodeActivities(ActivityGroup):

@@ -156,3 +156,18 @@ ERROR_CODE = ActivityOptions(
         non_retryable_error_types=list(NON_RETRYABLE_ERRORS),
     ),
 )
+
+VERIFICATION_CODE = ActivityOptions(
+    # Waiting for a 2FA code and typing it, on the run's host. The wait is bounded by the
+    # worker's WAYFINDER_TOTP_WAIT (the activity fails with VerificationCodeMissing after it);
+    # start-to-close only catches a wait far past any sane setting. A retry would look for a
+    # new code, so only a lost host (heartbeat) or a transient failure gets one.
+    start_to_close=timedelta(hours=2),
+    schedule_to_start=HOST_SCHEDULE_TO_START,
+    heartbeat=HOST_HEARTBEAT,
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_attempts=3,
+        non_retryable_error_types=[*NON_RETRYABLE_ERRORS, "VerificationCodeMissing"],
+    ),
+)

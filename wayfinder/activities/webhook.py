@@ -12,38 +12,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from wayfinder.activities.hook_contracts import (
+    DELIVER_WEBHOOK,
+    DeliverWebhookInput,
+    WebhookAttempt,
+    WebhookAttemptFailure,
+)
 from wayfinder.activities.runtime import ActivityGroup
 from wayfinder.webhooks import DeliveryError, WebhookConfigError, post_signed, signer
 
-DELIVER_WEBHOOK = "deliver_webhook"
 REQUEST_TIMEOUT = 10.0
 """Seconds one POST may take; a receiver should answer at once and do its work later."""
-
-
-class DeliverWebhookInput(BaseModel):
-    url: str
-    webhook_id: str
-    body: str
-    """The JSON to send, serialised once by the workflow so every attempt signs the same bytes."""
-
-
-class WebhookAttempt(BaseModel):
-    """The attempt that got a 2xx."""
-
-    attempts: int
-    status_code: int
-
-
-class WebhookAttemptFailure(BaseModel):
-    """The details of a failed attempt's error."""
-
-    attempts: int
-    status_code: int | None = None
-    error: str
 
 
 class WebhookActivities(ActivityGroup):

@@ -13,7 +13,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from wayfinder.activities import options
     from wayfinder.activities.contracts import BrowserLease
-    from wayfinder.activities.error_code import MAP_ERROR_CODE, ErrorCodeInput, ErrorCodeOutput
+    from wayfinder.activities.hook_contracts import MAP_ERROR_CODE, ErrorCodeInput, ErrorCodeOutput
     from wayfinder.models import TaskRunRequest
     from wayfinder.workflows.failures import failure_reason
 

@@ -14,7 +14,12 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from wayfinder.actions import CompleteAction, RecoverAction, TerminateAction
+    from wayfinder.actions import (
+        CompleteAction,
+        EnterVerificationCodeAction,
+        RecoverAction,
+        TerminateAction,
+    )
     from wayfinder.activities import options
     from wayfinder.activities.contracts import (
         EXTRACT_OUTPUT,
@@ -27,6 +32,11 @@ with workflow.unsafe.imports_passed_through():
         StepResult,
         VerifyInput,
         VerifyOutput,
+    )
+    from wayfinder.activities.hook_contracts import (
+        ENTER_VERIFICATION_CODE,
+        EnterCodeInput,
+        EnterCodeOutput,
     )
     from wayfinder.models import RunStatus, StepRecord, TaskRunResponse
     from wayfinder.workflows import outcome, webhook
@@ -44,7 +54,7 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.workflows.session_messages import GRANTED, SessionGrant
 
 T = TypeVar("T")
-HostInput = StepInput | VerifyInput | ExtractInput
+HostInput = StepInput | VerifyInput | ExtractInput | EnterCodeInput
 
 HISTORY_LINES = 40
 """Earlier steps shown to the model; older ones are counted, not listed."""
@@ -100,6 +110,7 @@ class TaskRunWorkflow:
         )
         self._feedback: list[str] = []
         self._continuations = 0
+        self._used_codes: list[str] = []
         self._first_entry = 1
         """Number of the first step-log entry of this execution (later ones after a continue)."""
         if run.progress is not None:
@@ -115,6 +126,7 @@ class TaskRunWorkflow:
         self._interrupted = progress.interrupted
         self._cancel_requested = progress.cancel_requested
         self._continuations = progress.continuations
+        self._used_codes = progress.used_codes
         self._first_entry = len(self._steps) + 1
 
     @workflow.query(name="get_run")
@@ -193,6 +205,7 @@ class TaskRunWorkflow:
                     model=request.model,
                     error_codes=request.error_code_mapping,
                     extraction_follows=request.data_extraction_schema is not None,
+                    verification_code=bool(request.totp_url or request.totp_identifier),
                     recovered_from=self._recovered_from,
                     interrupted=self._interrupted,
                 ),
@@ -203,6 +216,11 @@ class TaskRunWorkflow:
             self._recovered_from = self._interrupted = None
             record = result.record
             self._browser.checkpoint = result.checkpoint or self._browser.checkpoint
+            if isinstance(record.action, EnterVerificationCodeAction):
+                entered = await self._enter_code(record.action)
+                if entered is None:
+                    continue
+                record = record.model_copy(update={"url": entered.url, "error": entered.error})
             self._record(record)
             self._feedback = self._loop_warning()
             action = record.action
@@ -279,11 +297,40 @@ class TaskRunWorkflow:
                     interrupted=self._interrupted,
                     cancel_requested=self._cancel_requested,
                     continuations=self._continuations + 1,
+                    used_codes=self._used_codes,
                 ),
             )
         )
 
-    async def _on_host(self, activity: str, arg: HostInput, result_type: type[T]) -> T | None:
+    async def _enter_code(self, action: EnterVerificationCodeAction) -> EnterCodeOutput | None:
+        """Have the host fetch the run's 2FA code and type it; only its URL and error return."""
+        request = self._request
+        entered = await self._on_host(
+            ENTER_VERIFICATION_CODE,
+            EnterCodeInput(
+                lease=self._browser.leased,
+                run_id=self._state.run_id,
+                element_id=action.element_id,
+                press_enter=action.press_enter,
+                totp_url=request.totp_url,
+                totp_identifier=request.totp_identifier,
+                mailbox_queue=workflow.info().task_queue,
+                used=self._used_codes,
+            ),
+            EnterCodeOutput,
+            options.VERIFICATION_CODE,
+        )
+        if entered is not None and entered.used is not None:
+            self._used_codes.append(entered.used)
+        return entered
+
+    async def _on_host(
+        self,
+        activity: str,
+        arg: HostInput,
+        result_type: type[T],
+        activity_options: options.ActivityOptions = options.HOST_STEP,
+    ) -> T | None:
         """Run a browser activity on the host of `arg.lease`.
 
         None if the run was canceled meanwhile, or if the browser was lost and has been
@@ -296,7 +343,7 @@ class TaskRunWorkflow:
                     arg,
                     task_queue=arg.lease.host_queue,
                     result_type=result_type,
-                    **options.HOST_STEP.kwargs(),
+                    **activity_options.kwargs(),
                 )
             )
         except ActivityError as exc:

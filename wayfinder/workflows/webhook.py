@@ -16,7 +16,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from wayfinder.activities import options
-    from wayfinder.activities.webhook import (
+    from wayfinder.activities.hook_contracts import (
         DELIVER_WEBHOOK,
         DeliverWebhookInput,
         WebhookAttempt,
