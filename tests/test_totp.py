@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from tests.fixtures.cli import cli_env, run_cli
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.login_sites import TotpLogin, add_totp_login
 from tests.fixtures.sites import SiteServer
@@ -22,6 +23,7 @@ from tests.fixtures.waiting import final_run
 from tests.fixtures.webhook_receiver import WEBHOOK_SECRET, Received, WebhookReceiver
 from wayfinder import Client, RunStatus, TaskRunResponse
 from wayfinder.activities.hook_contracts import ENTER_VERIFICATION_CODE
+from wayfinder.settings import Settings
 from wayfinder.workflows.totp_mailbox import mailbox_id
 
 SIGN_IN = 'Fill "ada" in Username, "hunter2" in Password and click "Sign in"'
@@ -190,3 +192,24 @@ async def test_no_code_within_the_wait_fails_the_run_saying_so(
 async def test_send_totp_code_refuses_content_without_a_code(client: Client) -> None:
     with pytest.raises(ValueError, match="no verification code"):
         await client.send_totp_code("someone", "hello there, no digits here")
+
+
+async def test_wayfinder_totp_sends_a_code_from_the_command_line(
+    client: Client, settings: Settings, sites: SiteServer, token: str
+) -> None:
+    login = add_totp_login(sites, _slug(token))
+    identifier = f"cli-{_slug(token)}"
+    assert settings.temporal_address
+    env = cli_env(
+        settings.home,
+        TEMPORAL_ADDRESS=settings.temporal_address,
+        WAYFINDER_TASK_QUEUE=client.task_queue,
+    )
+    code, out, err = await run_cli("totp", identifier, login.now(), env=env)
+    assert code == 0, err
+    assert f"code sent for {identifier}" in out
+    run = await client.run_task(
+        f"{token} {SIGN_IN}", url=login.url, totp_identifier=identifier, wait_for_completion=True
+    )
+    assert run.status is RunStatus.completed, run.failure_reason
+    assert len(login.entered) == 1
