@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from standardwebhooks.webhooks import Webhook
+
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.login_sites import add_locked_login
 from tests.fixtures.sites import SiteServer
+from tests.fixtures.waiting import run_until
+from tests.fixtures.webhook_receiver import WEBHOOK_SECRET, WebhookReceiver
 from wayfinder import Client, RunStatus
 
 CODES = {
@@ -21,13 +25,19 @@ def _slug(token: str) -> str:
 async def test_a_run_out_of_steps_on_a_locked_account_reports_the_code(
     client: Client, sites: SiteServer, token: str
 ) -> None:
-    result = await client.run_task(
-        f"{token} {SIGN_IN}, then open my orders",
-        url=add_locked_login(sites, _slug(token)),
-        max_steps=3,
-        error_code_mapping=CODES,
-        wait_for_completion=True,
-    )
+    with WebhookReceiver() as receiver:
+        result = await client.run_task(
+            f"{token} {SIGN_IN}, then open my orders",
+            url=add_locked_login(sites, _slug(token)),
+            max_steps=3,
+            error_code_mapping=CODES,
+            webhook_url=receiver.url,
+            wait_for_completion=True,
+        )
+        await run_until(client, result.run_id, lambda run: bool(receiver.received))
+    # The webhook of an unhappy ending carries the code as well.
+    sent = Webhook(WEBHOOK_SECRET).verify(receiver.received[0].body, receiver.received[0].headers)
+    assert sent["status"] == "timed_out" and sent["output"]["error_code"] == "ACCOUNT_LOCKED"
     assert result.status is RunStatus.timed_out
     assert result.output["error_code"] == "ACCOUNT_LOCKED"
     assert result.output["error_description"] == CODES["ACCOUNT_LOCKED"]
