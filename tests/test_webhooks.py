@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook
 
+from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
 from tests.fixtures.waiting import run_until
 from tests.fixtures.webhook_receiver import WEBHOOK_SECRET, WebhookReceiver
@@ -96,3 +97,22 @@ async def test_a_4xx_other_than_408_or_429_is_not_retried(
 async def test_webhook_url_must_be_http(client: Client, bad: str) -> None:
     with pytest.raises(ValidationError, match="webhook_url"):
         await client.run_task("Get the title of the top post", webhook_url=bad)
+
+
+async def test_a_canceled_run_delivers_its_canceled_state(
+    client: Client, sites: SiteServer, fake_model: FakeAnthropicServer, token: str
+) -> None:
+    fake_model.delay(match=token, seconds=0.5)
+    with WebhookReceiver() as receiver:
+        started = await client.run_task(
+            f'{token} Keep clicking "Next page"',
+            url=f"{sites.url}/pages/1",
+            webhook_url=receiver.url,
+        )
+        await run_until(client, started.run_id, lambda run: (run.step_count or 0) >= 1)
+        await client.cancel_run(started.run_id)
+        final = await run_until(client, started.run_id, _delivered)
+    assert final.status is RunStatus.canceled
+    assert final.webhook_delivery is not None and final.webhook_delivery.status == "delivered"
+    sent = Webhook(WEBHOOK_SECRET).verify(receiver.received[0].body, receiver.received[0].headers)
+    assert sent["status"] == "canceled" and sent["finished_at"]
