@@ -173,7 +173,7 @@ class TaskRunWorkflow:
         self._state.status, self._state.failure_reason = self._outcome
         self._state.finished_at = workflow.now()
         if self._request.webhook_url is not None:
-            # Started, not awaited: the delivery's retries never hold up the run's ending.
+            # Only the delivery's start is awaited: its retries never hold up the run's ending.
             self._state.webhook_delivery = await webhook.start_delivery(
                 self._request.webhook_url, self._state, self._state.run_id
             )
