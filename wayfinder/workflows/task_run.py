@@ -450,6 +450,9 @@ class TaskRunWorkflow:
             RunStatus.timed_out,
         ):
             return
+        # Runs that reached their ending before this question existed replay without it.
+        if not workflow.patched("error-code-on-every-ending"):
+            return
         failure = reason or f"the run ended {status.value}"
         try:
             answer = await ask_error_code(
