@@ -55,11 +55,16 @@ class TotpActivities(ActivityGroup):
         ):
             async with heartbeating():
                 deadline = time.monotonic() + wait
-                code = await (
-                    self._from_url(entry, used, deadline)
-                    if entry.totp_url
-                    else self._from_mailbox(entry, used, deadline)
-                )
+                if entry.totp_url:
+                    code = await self._from_url(entry, entry.totp_url, used, deadline)
+                elif entry.totp_identifier:
+                    code = await self._from_mailbox(entry, entry.totp_identifier, used, deadline)
+                else:
+                    raise ApplicationError(
+                        "this run has neither totp_url nor totp_identifier",
+                        type=CODE_MISSING,
+                        non_retryable=True,
+                    )
                 if code is None:
                     source = (
                         f"from totp_url {entry.totp_url}"
@@ -88,8 +93,9 @@ class TotpActivities(ActivityGroup):
                     used=secrets.encrypt(code, self._rt.settings),
                 )
 
-    async def _from_url(self, entry: EnterCodeInput, used: set[str], deadline: float) -> str | None:
-        assert entry.totp_url is not None
+    async def _from_url(
+        self, entry: EnterCodeInput, url: str, used: set[str], deadline: float
+    ) -> str | None:
         try:
             hook = signer(self._rt.settings.webhook_secret)
         except WebhookConfigError as exc:
@@ -101,7 +107,7 @@ class TotpActivities(ActivityGroup):
                 try:
                     code = await ask_totp_url(
                         http,
-                        entry.totp_url,
+                        url,
                         hook=hook,
                         request_id=f"msg_{entry.run_id}_totp_{attempt}",
                         run_id=entry.run_id,
@@ -121,9 +127,8 @@ class TotpActivities(ActivityGroup):
                 await asyncio.sleep(URL_POLL_INTERVAL)
 
     async def _from_mailbox(
-        self, entry: EnterCodeInput, used: set[str], deadline: float
+        self, entry: EnterCodeInput, identifier: str, used: set[str], deadline: float
     ) -> str | None:
-        assert entry.totp_identifier is not None
         client = activity.client()
         while True:
             left = deadline - time.monotonic()
@@ -132,7 +137,7 @@ class TotpActivities(ActivityGroup):
             start = WithStartWorkflowOperation(
                 TotpMailboxWorkflow.run,
                 None,
-                id=mailbox_id(entry.totp_identifier),
+                id=mailbox_id(identifier),
                 task_queue=entry.mailbox_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             )
