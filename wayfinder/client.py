@@ -47,6 +47,7 @@ from wayfinder.request_options import RequestOptions, applies_request_options, c
 from wayfinder.request_options import rpc_options as _rpc_options
 from wayfinder.sessions import DEFAULT_TIMEOUT, Sessions
 from wayfinder.settings import Settings, get_settings
+from wayfinder.totp_client import TotpCodeSent, send_totp_code
 from wayfinder.visibility import (
     TEMPORAL_STATUS,
     RunSummary,
@@ -56,6 +57,7 @@ from wayfinder.visibility import (
     runs_query,
     summary_of,
 )
+from wayfinder.webhook_status import with_webhook_delivery
 from wayfinder.worker import build_worker
 from wayfinder.workflows.inputs import TaskRunInput
 from wayfinder.workflows.outcome import FAILURE_TYPES, FINAL_MEMO
@@ -308,6 +310,11 @@ class Client:
     ) -> TaskRunResponse:
         """The run's current state: live while it runs, its final result once it has ended."""
         rpc = _rpc_options(request_options)
+        return await with_webhook_delivery(
+            call_temporal(self), await self._get_run(run_id, rpc), rpc
+        )
+
+    async def _get_run(self, run_id: str, rpc: dict[str, Any]) -> TaskRunResponse:
         handle = call_temporal(self).get_workflow_handle_for(TaskRunWorkflow.run, run_id)
         description = await self._describe(run_id, rpc)
         status = description.status
@@ -338,6 +345,24 @@ class Client:
                 if final is not None:
                     return final
         return await self._closed_outside_wayfinder(handle, description)
+
+    @applies_request_options
+    async def send_totp_code(
+        self,
+        totp_identifier: str,
+        content: str,
+        *,
+        request_options: RequestOptions | dict[str, Any] | None = None,
+    ) -> TotpCodeSent:
+        """Give a 2FA code to the run waiting on `totp_identifier` (or the next one to ask,
+        within a few minutes). `content` is the code, or a message with a 4-8 digit code."""
+        return await send_totp_code(
+            call_temporal(self),
+            self.task_queue,
+            totp_identifier=totp_identifier,
+            content=content,
+            rpc=_rpc_options(request_options),
+        )
 
     @applies_request_options
     async def list_runs(

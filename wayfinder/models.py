@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -204,6 +205,23 @@ class TaskRunRequest(BaseModel):
                 raise ValueError("error codes and their descriptions must not be blank")
         return value
 
+    @field_validator("webhook_url", "totp_url")
+    @classmethod
+    def _hook_is_http(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        try:
+            return check_http_url(value)
+        except ValueError as exc:
+            raise ValueError(str(exc).replace("url ", f"{info.field_name} ", 1)) from None
+
+    @field_validator("totp_identifier")
+    @classmethod
+    def _identifier_not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("totp_identifier must not be blank")
+        return None if value is None else value.strip()
+
     @field_validator("browser_address")
     @classmethod
     def _browser_address_is_cdp(cls, value: str | None) -> str | None:
@@ -223,9 +241,6 @@ class TaskRunRequest(BaseModel):
     def _reject_unimplemented(self) -> TaskRunRequest:
         not_yet = {
             "publish_workflow": self.publish_workflow,
-            "webhook_url": self.webhook_url is not None,
-            "totp_identifier": self.totp_identifier is not None,
-            "totp_url": self.totp_url is not None,
         }
         given = [name for name, is_set in not_yet.items() if is_set]
         if given:
@@ -330,6 +345,20 @@ class StepRecord(BaseModel):
         return f"{self.number}. {self.action_type}{target}{args} -> {self.url}{outcome}"
 
 
+class WebhookDelivery(BaseModel):
+    """How the run's webhook went: sent after the run's end, retried on its own schedule."""
+
+    webhook_id: str
+    """The `webhook-id` header: the same on every attempt, so a receiver can drop repeats."""
+    url: str
+    status: Literal["pending", "delivered", "failed"] = "pending"
+    attempts: int = 0
+    last_status_code: int | None = None
+    """The receiver's HTTP status on the last attempt (None when it could not be reached)."""
+    error: str | None = None
+    finished_at: datetime | None = None
+
+
 class TaskRunResponse(BaseModel):
     """The state of a run, as `run_task` and `get_run` return it."""
 
@@ -353,6 +382,8 @@ class TaskRunResponse(BaseModel):
     recoveries: int = 0
     """Times the run lost its browser (a worker or Chromium died) and carried on in a new one
     rebuilt from its last checkpoint. Each has an entry of type `recover` in the step log."""
+    webhook_delivery: WebhookDelivery | None = None
+    """With a `webhook_url`: `pending` as soon as the run ends, then its outcome."""
 
 
 class BrowserSessionStatus(StrEnum):

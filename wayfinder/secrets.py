@@ -1,8 +1,12 @@
-"""Secret parameter values (passwords) as they travel through workflow history: encrypted.
+"""What must cross workflow history unreadable: secret parameter values, 2FA codes, proxy
+credentials.
 
-A rerun's parameters are its workflow input, and workflow input is history, readable by anyone
-who can read the namespace. So the client encrypts each secret value with a Fernet key that the
-clients and workers share, and only the activity that types the value decrypts it.
+Workflow input and activity results are history, readable by anyone who can read the
+namespace. So the sender encrypts each secret with a Fernet key (AES-128-CBC + HMAC, from
+`cryptography`) that the clients and workers share, and only the activity that uses the value
+decrypts it. The key is `WAYFINDER_SECRET_KEY`; without it one is made once under
+`<WAYFINDER_HOME>/secret.key` (mode 0600), enough when client and worker share a machine, as
+with `wayfinder dev`.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ KEY_FILE = "secret.key"
 
 
 class SecretKeyError(WayfinderError):
-    """A secret parameter cannot be decrypted: the worker holds another key than the client."""
+    """A secret cannot be decrypted (this process holds another key than the sender's), or the
+    key is not a Fernet key."""
 
 
 def secret_key(settings: Settings) -> bytes:
@@ -44,7 +49,7 @@ def _write_new_key(path: Path) -> None:
 
 
 class SecretBox:
-    """Encrypts and decrypts secret parameter values with the deployment's key."""
+    """Encrypts and decrypts secrets with the deployment's key."""
 
     def __init__(self, key: bytes) -> None:
         try:
@@ -63,10 +68,11 @@ class SecretBox:
         return self._fernet.encrypt(value.encode()).decode()
 
     def open(self, token: str, name: str) -> str:
+        """Decrypt `token`; `name` says what it is in the error ("secret parameter 'password'")."""
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken:
             raise SecretKeyError(
-                f"cannot decrypt secret parameter {name!r}: this worker's secret key is not the "
-                "client's; give every client and worker the same WAYFINDER_SECRET_KEY"
+                f"cannot decrypt {name}: it was encrypted with another key than this process's; "
+                "give every client and worker the same WAYFINDER_SECRET_KEY"
             ) from None

@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     """Seconds an activity keeps retrying a model endpoint that is unavailable (429, 5xx,
     timeouts), counted from its first attempt; after that the run fails with the endpoint's
     message."""
+    webhook_secret: str | None = None
+    """Signing key of webhooks and `totp_url` requests, in the Standard Webhooks form
+    `whsec_<base64>`; receivers verify with the same value."""
+    webhook_retry_window: float = Field(default=3600.0, ge=0)
+    """Seconds a webhook delivery keeps retrying a receiver that is down or answers 408, 429 or
+    5xx, counted from its first attempt."""
+    totp_wait: float = Field(default=300.0, gt=0)
+    """Seconds a run waits for a 2FA code (from `totp_url` or `send_totp_code`) before it fails."""
     secret_key: str | None = None
     """Fernet key (urlsafe base64, 32 bytes) that encrypts a rerun's secret parameters in
     workflow history. Every client and worker of a deployment must share it; unset, one is

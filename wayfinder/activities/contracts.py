@@ -83,6 +83,8 @@ class StepInput(BaseModel):
     model: ModelOverride | None = None
     error_codes: dict[str, str] | None = None
     extraction_follows: bool = False
+    verification_code: bool = False
+    """The run can get a 2FA code: `enter_verification_code` is offered."""
     recovered_from: str | None = None
     """Why the browser was rebuilt before this step (the previous one was interrupted)."""
     interrupted: str | None = None

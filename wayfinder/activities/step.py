@@ -8,7 +8,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 from temporalio import activity
 
-from wayfinder.actions import CompleteAction, TerminateAction
+from wayfinder.actions import CompleteAction, EnterVerificationCodeAction, TerminateAction
 from wayfinder.activities.contracts import TAKE_STEP, StepInput, StepResult
 from wayfinder.activities.errors import as_activity_errors
 from wayfinder.activities.heartbeat import heartbeating, previous_note
@@ -60,12 +60,17 @@ class StepActivities(ActivityGroup):
                     feedback=feedback,
                     error_codes=step.error_codes,
                     extraction_follows=step.extraction_follows,
+                    verification_code=step.verification_code,
                 )
                 action = decision.action
                 element_id = getattr(action, "element_id", None)
                 element = snapshot.elements[element_id].describe() if element_id else None
                 error: str | None = None
-                if not isinstance(action, CompleteAction | TerminateAction):
+                # A verification code is typed by its own activity (`enter_verification_code`),
+                # which fetches the code: it never passes through here.
+                if not isinstance(
+                    action, CompleteAction | TerminateAction | EnterVerificationCodeAction
+                ):
                     # If this host dies now, the workflow learns what it was doing. Only the
                     # action and its element: typed values (a password) stay out of history.
                     heartbeat.note(f"{action.type} {element or ''}".strip())

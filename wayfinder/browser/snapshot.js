@@ -315,7 +315,10 @@
     // Current value.
     let value = null;
     if (tag === 'input') {
-      if (type === 'password') value = el.value ? '*'.repeat(Math.min(el.value.length, 8)) : '';
+      // A typed 2FA code is marked data-wf-secret (browser/actions.py): shown like a password.
+      if (type === 'password' || el.hasAttribute('data-wf-secret')) {
+        value = el.value ? '*'.repeat(Math.min(el.value.length, 8)) : '';
+      }
       else if (type === 'file') value = Array.from(el.files || []).map((f) => f.name).join(', ');
       else if (type in BUTTONLIKE) value = el.value || BUTTONLIKE[type];
       else if (type === 'checkbox' || type === 'radio') value = null;

@@ -72,11 +72,12 @@ async def decide_action(
     feedback: Sequence[str] = (),
     error_codes: dict[str, str] | None = None,
     extraction_follows: bool = False,
+    verification_code: bool = False,
 ) -> Decision:
     """Ask for the next action and check it against the schema and the elements on the page."""
     usage = TokenUsage()
     notes = list(feedback)
-    tools = action_tools(error_codes)
+    tools = action_tools(error_codes, verification_code=verification_code)
     for attempt in range(MAX_REASKS + 1):
         call = await client.call_tool(
             model=model.name,
@@ -95,7 +96,7 @@ async def decide_action(
         )
         usage += call.usage
         try:
-            action = parse_action(call.name, call.input)
+            action = parse_action(call.name, call.input, verification_code=verification_code)
             element_id = getattr(action, "element_id", None)
             if element_id is not None and element_id not in element_ids:
                 raise InvalidAnswer(

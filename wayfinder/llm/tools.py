@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from wayfinder.actions import ACTION_TYPES, Action
+from wayfinder.actions import ACTION_TYPES, Action, EnterVerificationCodeAction
 
 VERIFY_TOOL = "report_verification"
 EXTRACT_TOOL = "submit_extraction"
@@ -56,11 +56,19 @@ ACTION_TOOLS: list[dict[str, Any]] = [_tool_for(model) for model in ACTION_TYPES
 """One tool per action, in a fixed order (a stable prefix keeps the prompt cache warm)."""
 
 
-def action_tools(error_codes: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """The action tools; with `error_codes`, `terminate` can name the code that applies."""
+VERIFICATION_CODE_TOOL = _tool_for(EnterVerificationCodeAction)
+"""Offered after the others, only to runs that can get a 2FA code."""
+
+
+def action_tools(
+    error_codes: dict[str, str] | None = None, *, verification_code: bool = False
+) -> list[dict[str, Any]]:
+    """The action tools; with `error_codes`, `terminate` can name the code that applies; with
+    `verification_code`, `enter_verification_code` is offered too."""
+    extra = [VERIFICATION_CODE_TOOL] if verification_code else []
     if not error_codes:
-        return ACTION_TOOLS
-    tools = [dict(tool) for tool in ACTION_TOOLS]
+        return [*ACTION_TOOLS, *extra]
+    tools = [dict(tool) for tool in ACTION_TOOLS] + extra
     terminate = next(tool for tool in tools if tool["name"] == "terminate")
     schema = dict(terminate["input_schema"])
     schema["properties"] = {
@@ -75,11 +83,14 @@ def action_tools(error_codes: dict[str, str] | None = None) -> list[dict[str, An
     return tools
 
 
-def parse_action(name: str | None, arguments: dict[str, Any]) -> Action:
+def parse_action(
+    name: str | None, arguments: dict[str, Any], *, verification_code: bool = False
+) -> Action:
     """Turn a tool call into a validated action, or raise `InvalidAnswer` saying what is wrong."""
     if name is None:
         raise InvalidAnswer("You answered without calling a tool. Call exactly one action tool.")
-    known = {tool["name"] for tool in ACTION_TOOLS}
+    offered = [*ACTION_TOOLS, *([VERIFICATION_CODE_TOOL] if verification_code else [])]
+    known = {tool["name"] for tool in offered}
     if name not in known:
         raise InvalidAnswer(f"Unknown tool {name!r}. Call one of: {', '.join(sorted(known))}.")
     try:

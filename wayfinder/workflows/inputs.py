@@ -28,6 +28,8 @@ class RunProgress(BaseModel):
     cancel_requested: bool = False
     continuations: int = 0
     """How many times this run has continued as new."""
+    used_codes: list[str] = Field(default_factory=list)
+    """2FA codes the run has entered, encrypted (none is entered twice)."""
 
 
 class TaskRunInput(BaseModel):
