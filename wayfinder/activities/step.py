@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 from temporalio import activity
 
-from wayfinder.actions import CompleteAction, TerminateAction
+from wayfinder.actions import Action
+from wayfinder.activities.answer import split_answer
 from wayfinder.activities.contracts import TAKE_STEP, StepInput, StepResult
 from wayfinder.activities.errors import as_activity_errors
 from wayfinder.activities.heartbeat import heartbeating, previous_note
 from wayfinder.activities.runtime import ActivityGroup
-from wayfinder.browser.actions import ActionError, execute_action
+from wayfinder.browser.batch import ActionOutcome, run_actions
 from wayfinder.browser.checkpoint import Checkpoint, capture
 from wayfinder.browser.snapshot import take_snapshot
+from wayfinder.feedback import StopReason
 from wayfinder.llm import prompts
 from wayfinder.llm.decisions import decide_action
 from wayfinder.models import StepRecord
@@ -36,7 +39,7 @@ class StepActivities(ActivityGroup):
         started = time.monotonic()
         run_id = step.lease.run_id
         prefix = f"{step.run_id or run_id}/step-{step.number:03d}"
-        feedback = list(step.feedback)
+        feedback = prompts.feedback_lines(step.feedback)
         if step.recovered_from:
             feedback.insert(0, prompts.recovered_note(step.recovered_from, step.interrupted))
         elif activity.info().attempt > 1:
@@ -56,37 +59,55 @@ class StepActivities(ActivityGroup):
                     task=step.task,
                     page=snapshot.text,
                     element_ids=snapshot.elements.keys(),
-                    history=step.history,
+                    history=prompts.history_lines(step.history, step.earlier),
                     feedback=feedback,
                     error_codes=step.error_codes,
                     extraction_follows=step.extraction_follows,
                 )
-                action = decision.action
-                element_id = getattr(action, "element_id", None)
-                element = snapshot.elements[element_id].describe() if element_id else None
-                error: str | None = None
-                if not isinstance(action, CompleteAction | TerminateAction):
+                plan = split_answer(decision.actions, step.max_actions)
+
+                def describe(action: Action) -> str | None:
+                    element_id = getattr(action, "element_id", None)
+                    return snapshot.elements[element_id].describe() if element_id else None
+
+                async def note(action: Action) -> None:
                     # If this host dies now, the workflow learns what it was doing. Only the
                     # action and its element: typed values (a password) stay out of history.
-                    heartbeat.note(f"{action.type} {element or ''}".strip())
-                    try:
-                        run.page = await execute_action(run.page, snapshot, action)
-                    except ActionError as exc:
-                        error = str(exc)
-                record = StepRecord(
-                    number=step.number,
-                    action=action,
-                    element=element,
-                    url=self._rt.host.get(run_id).page.url,
-                    error=error,
-                    screenshot_key=screenshot_key,
-                    snapshot_key=snapshot_key,
-                    page_tokens=snapshot.token_estimate,
-                    reasks=decision.reasks,
-                    usage=decision.usage,
-                    duration_ms=int((time.monotonic() - started) * 1000),
+                    heartbeat.note(f"{action.type} {describe(action) or ''}".strip())
+
+                if plan.decision is not None:
+                    ran = [ActionOutcome(plan.decision, None, run.page.url)]
+                    not_run = plan.not_run(StopReason.decision, None)
+                else:
+                    batch = await run_actions(run.page, snapshot, plan.page_actions, before=note)
+                    run.page = batch.page
+                    ran = batch.ran
+                    after = step.number + len(ran) - 1
+                    not_run = plan.not_run(
+                        batch.stop or plan.leftover_reason, after, batch.detail, batch.not_run
+                    )
+                page_state = hashlib.sha256(snapshot.text.encode()).hexdigest()[:16]
+                records = [
+                    StepRecord(
+                        number=step.number + index,
+                        action=outcome.action,
+                        element=describe(outcome.action),
+                        url=outcome.url,
+                        error=outcome.error,
+                        screenshot_key=screenshot_key,
+                        snapshot_key=snapshot_key,
+                        page_state=page_state,
+                    )
+                    for index, outcome in enumerate(ran)
+                ]
+                # The model read the page and answered once: that goes on the first record.
+                records[0].page_tokens = snapshot.token_estimate
+                records[0].reasks = decision.reasks
+                records[0].usage = decision.usage
+                records[-1].duration_ms = int((time.monotonic() - started) * 1000)
+                return StepResult(
+                    records=records, not_run=not_run, checkpoint=await self._checkpoint(run_id)
                 )
-                return StepResult(record=record, checkpoint=await self._checkpoint(run_id))
 
     async def _checkpoint(self, run_id: str) -> Checkpoint | None:
         """The browser's state after the step; a page caught mid-navigation gives none."""
