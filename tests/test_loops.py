@@ -40,7 +40,9 @@ def test_one_action_three_times_on_the_same_page_is_a_loop() -> None:
 def test_cycles_of_two_and_three_answers_are_loops() -> None:
     two = find_loop(log(("p", [A]), ("q", [B]), ("p", [A]), ("q", [B])))
     assert two is not None and [s.action for s in two.cycle] == [A, B] and two.repeats == 2
-    three = log(*[(state, [action]) for state, action in zip("pqr" * 2, [A, B, C] * 2)])
+    three = log(
+        *[(state, [action]) for state, action in zip("pqr" * 2, [A, B, C] * 2, strict=True)]
+    )
     loop = find_loop(three)
     assert loop is not None and [s.action for s in loop.cycle] == [A, B, C]
     assert find_loop(three[:-1]) is None
