@@ -29,8 +29,11 @@ from wayfinder.devserver import DevServer, free_port
 from wayfinder.llm.prompts import recovered_note, retried_step_note
 from wayfinder.settings import Settings
 
-STEP_DELAY = 0.6
+STEP_DELAY = 1.5
 """Seconds the fake model takes per answer here: long enough to kill a worker mid-step."""
+SIGNED_IN = 3
+"""Steps of the task's first answer (username, password, "Log in"): once they are logged, the
+answer that fills and submits the claim is under way."""
 RUN_LIMIT = 120.0
 
 
@@ -111,7 +114,7 @@ async def test_worker_killed_mid_run_the_run_completes_on_another(
     run_id = await _start_claim(queue_client, portal, fake_model, token)
     await _steps_at_least(queue_client, run_id, 2)
     second = await new_worker("host-b").start()
-    await _steps_at_least(queue_client, run_id, 5)
+    await _steps_at_least(queue_client, run_id, SIGNED_IN)
     first.kill()
 
     recovery = await _assert_recovered_once(queue_client, portal, run_id, token)
@@ -129,7 +132,7 @@ async def test_chromium_killed_mid_run_is_relaunched_on_the_same_worker(
 ) -> None:
     worker = await new_worker("host").start()
     run_id = await _start_claim(queue_client, portal, fake_model, token)
-    await _steps_at_least(queue_client, run_id, 5)
+    await _steps_at_least(queue_client, run_id, SIGNED_IN)
     chromium = worker.chromium_pid()
     assert chromium is not None
     os.kill(chromium, signal.SIGKILL)
@@ -150,7 +153,7 @@ async def test_a_crashed_tab_is_rebuilt_in_the_same_chromium(
     """The renderer dies (out of memory, a bad page), Chromium itself lives on."""
     worker = await new_worker("host").start()
     run_id = await _start_claim(queue_client, portal, fake_model, token)
-    await _steps_at_least(queue_client, run_id, 5)
+    await _steps_at_least(queue_client, run_id, SIGNED_IN)
     chromium = worker.chromium_pid()
     for renderer in worker.renderer_pids():
         os.kill(renderer, signal.SIGKILL)
