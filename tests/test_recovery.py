@@ -79,10 +79,14 @@ def _assert_step_log_intact(run: TaskRunResponse, steps: list[StepRecord]) -> No
 
 
 async def _start_claim(
-    client: Client, portal: SiteServer, fake_model: FakeAnthropicServer, token: str
+    client: Client,
+    portal: SiteServer,
+    fake_model: FakeAnthropicServer,
+    token: str,
+    delay: float = STEP_DELAY,
 ) -> str:
     """Start the claims task, slowed down so that a process can be killed in the middle."""
-    fake_model.delay(token, STEP_DELAY)
+    fake_model.delay(token, delay)
     run = await client.run_task(claim_task(claim_values(token)), url=f"{portal.url}/portal/login")
     return run.run_id
 
@@ -111,7 +115,8 @@ async def test_worker_killed_mid_run_the_run_completes_on_another(
     token: str,
 ) -> None:
     first = await new_worker("host-a").start()
-    run_id = await _start_claim(queue_client, portal, fake_model, token)
+    # Slower answers: the second worker starts while the run is still on its four model calls.
+    run_id = await _start_claim(queue_client, portal, fake_model, token, delay=4.0)
     await _steps_at_least(queue_client, run_id, 2)
     second = await new_worker("host-b").start()
     await _steps_at_least(queue_client, run_id, SIGNED_IN)
