@@ -65,3 +65,36 @@ async def test_a_cycle_of_two_pages_is_pointed_out_and_then_ends_the_run(
     warned = ["this is a loop" in request for request in _act_requests(fake_model, token)]
     assert warned == [False] * 4 + [True] * 4
     assert final.step_count == 8
+
+
+def _reloading_form(express: bool) -> str:
+    checked = " checked" if express else ""
+    return (
+        "<!doctype html><title>Order</title><h1>Order</h1>"
+        "<form action='done'><label><input type=checkbox name=express"
+        f"{checked} onchange=\"location.href='?express=' + (this.checked ? 1 : 0)\">"
+        " Express delivery</label>"
+        "<label for=n>Name</label><input id=n name=name><button>Order</button></form>"
+    )
+
+
+async def test_actions_cut_off_by_a_reload_are_not_logged_and_the_model_is_told(
+    client: Client, sites: SiteServer, fake_model: FakeAnthropicServer, token: str
+) -> None:
+    path = "/reloading-" + token.strip("[]").replace(" ", "-")
+    sites.add_page(f"{path}/form", lambda req: _reloading_form(req.query.get("express") == "1"))
+    sites.add_page(f"{path}/done", "<!doctype html><title>Thanks</title><p>Order placed.</p>")
+    run = await client.run_task(
+        f'{token} Check "Express delivery", fill "Ada" into "Name", then click "Order"',
+        url=f"{sites.url}{path}/form",
+        wait_for_completion=True,
+    )
+    assert run.status is RunStatus.completed, run.failure_reason
+    steps = await client.get_run_steps(run.run_id)
+    # The box reloaded the page: typing and ordering were planned on the old one, not run,
+    # and done in the next answer. Nothing appears twice in the step log.
+    assert [s.action_type for s in steps] == ["click", "input_text", "click", "complete"]
+    assert steps[1].snapshot_key != steps[0].snapshot_key
+    requests = _act_requests(fake_model, token)
+    assert "2 actions of your last answer did not run" in requests[1]
+    assert "did not run" not in requests[0] and "did not run" not in requests[2]
