@@ -13,12 +13,13 @@ from wayfinder.actions import Action
 from wayfinder.activities.answer import split_answer
 from wayfinder.activities.contracts import TAKE_STEP, StepInput, StepResult
 from wayfinder.activities.errors import as_activity_errors
-from wayfinder.activities.heartbeat import heartbeating, previous_note
+from wayfinder.activities.heartbeat import Heartbeat, heartbeating, previous_note
 from wayfinder.activities.runtime import ActivityGroup
 from wayfinder.browser.batch import ActionOutcome, run_actions
 from wayfinder.browser.checkpoint import Checkpoint, capture
-from wayfinder.browser.snapshot import take_snapshot
-from wayfinder.feedback import StopReason
+from wayfinder.browser.host import BrowserRun
+from wayfinder.browser.snapshot import PageSnapshot, take_snapshot
+from wayfinder.feedback import NotRun, StopReason
 from wayfinder.llm import prompts
 from wayfinder.llm.decisions import decide_action
 from wayfinder.models import StepRecord
@@ -64,42 +65,8 @@ class StepActivities(ActivityGroup):
                     error_codes=step.error_codes,
                     extraction_follows=step.extraction_follows,
                 )
-                plan = split_answer(decision.actions, step.max_actions)
-
-                def describe(action: Action) -> str | None:
-                    element_id = getattr(action, "element_id", None)
-                    return snapshot.elements[element_id].describe() if element_id else None
-
-                async def note(action: Action) -> None:
-                    # If this host dies now, the workflow learns what it was doing. Only the
-                    # action and its element: typed values (a password) stay out of history.
-                    heartbeat.note(f"{action.type} {describe(action) or ''}".strip())
-
-                if plan.decision is not None:
-                    ran = [ActionOutcome(plan.decision, None, run.page.url)]
-                    not_run = plan.not_run(StopReason.decision, None)
-                else:
-                    batch = await run_actions(run.page, snapshot, plan.page_actions, before=note)
-                    run.page = batch.page
-                    ran = batch.ran
-                    after = step.number + len(ran) - 1
-                    not_run = plan.not_run(
-                        batch.stop or plan.leftover_reason, after, batch.detail, batch.not_run
-                    )
-                page_state = hashlib.sha256(snapshot.text.encode()).hexdigest()[:16]
-                records = [
-                    StepRecord(
-                        number=step.number + index,
-                        action=outcome.action,
-                        element=describe(outcome.action),
-                        url=outcome.url,
-                        error=outcome.error,
-                        screenshot_key=screenshot_key,
-                        snapshot_key=snapshot_key,
-                        page_state=page_state,
-                    )
-                    for index, outcome in enumerate(ran)
-                ]
+                ran, not_run = await _act(run, snapshot, decision.actions, step, heartbeat)
+                records = _records(step, snapshot, ran, screenshot_key, snapshot_key)
                 # The model read the page and answered once: that goes on the first record.
                 records[0].page_tokens = snapshot.token_estimate
                 records[0].reasks = decision.reasks
@@ -126,3 +93,62 @@ class StepActivities(ActivityGroup):
             activity.logger.warning("screenshot failed: %s", exc.message)
             return None
         return self._rt.artifacts.put(key, image)
+
+
+async def _act(
+    run: BrowserRun,
+    snapshot: PageSnapshot,
+    actions: list[Action],
+    step: StepInput,
+    heartbeat: Heartbeat,
+) -> tuple[list[ActionOutcome], NotRun | None]:
+    """Take the model's answer: a decision alone, or page actions in order (`run_actions`).
+
+    Returns what ran, in order, and what did not run and why (for the next step's feedback).
+    """
+    plan = split_answer(actions, step.max_actions)
+    if plan.decision is not None:
+        return [ActionOutcome(plan.decision, None, run.page.url)], plan.not_run(
+            StopReason.decision, None
+        )
+
+    async def note(action: Action) -> None:
+        # If this host dies now, the workflow learns what it was doing. Only the action
+        # and its element: typed values (a password) stay out of history.
+        heartbeat.note(f"{action.type} {_element(snapshot, action) or ''}".strip())
+
+    batch = await run_actions(run.page, snapshot, plan.page_actions, before=note)
+    run.page = batch.page
+    after = step.number + len(batch.ran) - 1
+    stop = batch.stop or plan.leftover_reason
+    return batch.ran, plan.not_run(stop, after, batch.detail, batch.not_run)
+
+
+def _element(snapshot: PageSnapshot, action: Action) -> str | None:
+    """What the action acts on, as the page description named it, e.g. "button 'Send'"."""
+    element_id = getattr(action, "element_id", None)
+    return snapshot.elements[element_id].describe() if element_id else None
+
+
+def _records(
+    step: StepInput,
+    snapshot: PageSnapshot,
+    ran: list[ActionOutcome],
+    screenshot_key: str | None,
+    snapshot_key: str,
+) -> list[StepRecord]:
+    """One step-log entry per action that ran, numbered on from the step's own number."""
+    page_state = hashlib.sha256(snapshot.text.encode()).hexdigest()[:16]
+    return [
+        StepRecord(
+            number=step.number + index,
+            action=outcome.action,
+            element=_element(snapshot, outcome.action),
+            url=outcome.url,
+            error=outcome.error,
+            screenshot_key=screenshot_key,
+            snapshot_key=snapshot_key,
+            page_state=page_state,
+        )
+        for index, outcome in enumerate(ran)
+    ]
