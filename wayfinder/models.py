@@ -324,6 +324,9 @@ class StepRecord(BaseModel):
     snapshot_key: str | None = None
     page_tokens: int = 0
     """Estimated tokens of the page description the model read."""
+    page_state: str = ""
+    """A short hash of that description: equal on an unchanged page (loop detection uses it).
+    The actions of one answer share it, and their `snapshot_key`."""
     reasks: int = 0
     """Invalid answers the model had to correct in this step."""
     usage: TokenUsage = Field(default_factory=TokenUsage)

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from wayfinder.browser.checkpoint import Checkpoint
+from wayfinder.feedback import Feedback, NotRun, PastStep
 from wayfinder.models import FileInfo, ModelOverride, StepRecord, TokenUsage
 from wayfinder.proxy_url import ProxyLocation
 
@@ -76,10 +77,15 @@ class StepInput(BaseModel):
     """The run's own id, under which its step artifacts are kept; the lease's is the browser's,
     which in a browser session is the session's, shared by all its runs."""
     task: str
-    history: list[str] = Field(default_factory=list)
-    """One line per earlier step (see `StepRecord.summary`)."""
-    feedback: list[str] = Field(default_factory=list)
-    """What the model should know before acting: a refuted completion, for instance."""
+    history: list[PastStep] = Field(default_factory=list)
+    """The latest earlier steps, oldest first (the prompt words them: `prompts.history_lines`)."""
+    earlier: int = 0
+    """Steps before `history`, counted but not listed."""
+    feedback: Feedback = Field(default_factory=Feedback)
+    """What the model should know before acting: a refuted completion, a loop, actions of the
+    last answer that did not run."""
+    max_actions: int | None = None
+    """Actions this step may still run (what is left of the run's max_steps)."""
     model: ModelOverride | None = None
     error_codes: dict[str, str] | None = None
     extraction_follows: bool = False
@@ -92,9 +98,11 @@ class StepInput(BaseModel):
 
 
 class StepResult(BaseModel):
-    """A step's record, and the checkpoint of the browser right after it."""
+    """A step's records (one per action that ran, in order) and the checkpoint right after."""
 
-    record: StepRecord
+    records: list[StepRecord]
+    not_run: NotRun | None = None
+    """Actions of the answer that did not run, and why (never recorded as steps)."""
     checkpoint: Checkpoint | None = None
     """None when the page could not be read back (the previous checkpoint still holds)."""
 
@@ -104,7 +112,7 @@ class VerifyInput(BaseModel):
     task: str
     output: Any = None
     summary: str = ""
-    history: list[str] | None = None
+    history: list[PastStep] | None = None
     """Given only when the run asks for the action history in verification."""
     model: ModelOverride | None = None
 

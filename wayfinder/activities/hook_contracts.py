@@ -8,6 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from wayfinder.activities.contracts import BrowserLease
+from wayfinder.feedback import PastStep
 from wayfinder.models import ModelOverride, TokenUsage
 
 DELIVER_WEBHOOK = "deliver_webhook"
@@ -44,7 +45,7 @@ class ErrorCodeInput(BaseModel):
     """The run's browser, when it still has one: its page is part of the question."""
     task: str
     failure: str
-    history: list[str] = Field(default_factory=list)
+    history: list[PastStep] = Field(default_factory=list)
     error_codes: dict[str, str]
     model: ModelOverride | None = None
 

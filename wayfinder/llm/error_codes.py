@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from wayfinder.feedback import PastStep
+from wayfinder.llm import prompts
 from wayfinder.llm.client import ModelClient
 from wayfinder.llm.decisions import ModelSettings
 from wayfinder.models import TokenUsage
@@ -53,7 +55,7 @@ def error_code_prompt(
     *,
     task: str,
     failure: str,
-    history: Sequence[str],
+    history: Sequence[PastStep],
     error_codes: dict[str, str],
     page: str | None,
 ) -> str:
@@ -62,7 +64,9 @@ def error_code_prompt(
         f"<task>\n{task.strip()}\n</task>",
         f"<error_codes>\n{codes}\n</error_codes>",
         f"<failure>\n{failure.strip()}\n</failure>",
-        "<history>\n" + ("\n".join(history) or "(no actions)") + "\n</history>",
+        "<history>\n"
+        + ("\n".join(prompts.history_lines(history)) or "(no actions)")
+        + "\n</history>",
         f"<page>\n{(page or '(the page could not be read)').strip()}\n</page>",
     ]
     return "\n".join(parts)
@@ -74,7 +78,7 @@ async def choose_error_code(
     *,
     task: str,
     failure: str,
-    history: Sequence[str],
+    history: Sequence[PastStep],
     error_codes: dict[str, str],
     page: str | None,
 ) -> ErrorCodeChoice:

@@ -1,11 +1,12 @@
 """Tool definitions offered to the model, derived from the pydantic models they produce.
 
-The action models in `wayfinder.browser.actions` are the schema; this module only reshapes them
+The action models in `wayfinder.actions` are the schema; this module only reshapes them
 into Messages API tools and parses tool calls back, so the two can never drift apart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -101,6 +102,23 @@ def parse_action(
             for err in exc.errors()
         )
         raise InvalidAnswer(f"Invalid arguments for {name}: {problems}.") from None
+
+
+def parse_actions(
+    calls: Sequence[tuple[str, dict[str, Any]]], *, verification_code: bool = False
+) -> list[Action]:
+    """Every tool call of one answer as actions, in order; `InvalidAnswer` names the bad one."""
+    if not calls:
+        return [parse_action(None, {}, verification_code=verification_code)]
+    actions = []
+    for index, (name, arguments) in enumerate(calls, 1):
+        try:
+            actions.append(parse_action(name, arguments, verification_code=verification_code))
+        except InvalidAnswer as exc:
+            if len(calls) == 1:
+                raise
+            raise InvalidAnswer(f"Action {index} of your {len(calls)}: {exc}") from None
+    return actions
 
 
 def verify_tool() -> dict[str, Any]:

@@ -14,12 +14,13 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.activities import options
     from wayfinder.activities.contracts import BrowserLease
     from wayfinder.activities.hook_contracts import MAP_ERROR_CODE, ErrorCodeInput, ErrorCodeOutput
+    from wayfinder.feedback import PastStep
     from wayfinder.models import TaskRunRequest
     from wayfinder.workflows.failures import failure_reason
 
 
 async def ask_error_code(
-    request: TaskRunRequest, failure: str, history: list[str], lease: BrowserLease | None
+    request: TaskRunRequest, failure: str, history: list[PastStep], lease: BrowserLease | None
 ) -> ErrorCodeOutput | None:
     """The model's answer, or None when it could not be asked (cancellation propagates)."""
     codes = request.error_code_mapping or {}

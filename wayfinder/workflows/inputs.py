@@ -12,6 +12,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from wayfinder.activities.contracts import BrowserLease, Checkpoint
+from wayfinder.feedback import Feedback
 from wayfinder.models import StepRecord, TaskRunRequest, TaskRunResponse
 
 
@@ -22,7 +23,7 @@ class RunProgress(BaseModel):
     steps: list[StepRecord] = Field(default_factory=list)
     lease: BrowserLease | None = None
     checkpoint: Checkpoint | None = None
-    feedback: list[str] = Field(default_factory=list)
+    feedback: Feedback = Field(default_factory=Feedback)
     recovered_from: str | None = None
     interrupted: str | None = None
     cancel_requested: bool = False

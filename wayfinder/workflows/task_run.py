@@ -38,8 +38,9 @@ with workflow.unsafe.imports_passed_through():
         EnterCodeInput,
         EnterCodeOutput,
     )
+    from wayfinder.feedback import Feedback, PastStep
     from wayfinder.models import RunStatus, StepRecord, TaskRunResponse
-    from wayfinder.workflows import outcome, webhook
+    from wayfinder.workflows import loops, outcome, webhook
     from wayfinder.workflows.error_codes import ask_error_code
     from wayfinder.workflows.failures import (
         Loss,
@@ -58,9 +59,6 @@ HostInput = StepInput | VerifyInput | ExtractInput | EnterCodeInput
 
 HISTORY_LINES = 40
 """Earlier steps shown to the model; older ones are counted, not listed."""
-
-LOOP_STEPS = 3
-"""The same action on the same page this many times in a row is a loop worth pointing out."""
 
 MAX_RECOVERIES = 3
 """Browsers a run may lose before it fails: a page that crashes Chromium every time is lost."""
@@ -109,7 +107,7 @@ class TaskRunWorkflow:
             title=request.title,
             step_count=0,
         )
-        self._feedback: list[str] = []
+        self._feedback = Feedback()
         self._continuations = 0
         self._used_codes: list[str] = []
         self._first_entry = 1
@@ -202,7 +200,13 @@ class TaskRunWorkflow:
                     run_id=self._state.run_id,
                     task=request.prompt,
                     history=self._history(),
+                    earlier=max(0, len(self._steps) - HISTORY_LINES),
                     feedback=self._feedback,
+                    max_actions=(
+                        None
+                        if request.max_steps is None
+                        else request.max_steps - self._action_count()
+                    ),
                     model=request.model,
                     error_codes=request.error_code_mapping,
                     extraction_follows=request.data_extraction_schema is not None,
@@ -215,16 +219,26 @@ class TaskRunWorkflow:
             if result is None:
                 continue  # canceled or recovered mid-step: the top of the loop decides
             self._recovered_from = self._interrupted = None
-            record = result.record
             self._browser.checkpoint = result.checkpoint or self._browser.checkpoint
-            if isinstance(record.action, EnterVerificationCodeAction):
-                entered = await self._enter_code(record.action)
+            for record in result.records:
+                self._record(record)
+            last = result.records[-1]
+            if isinstance(last.action, EnterVerificationCodeAction):
+                # Taken alone (activities/answer.py); typed by its own activity, which fetches
+                # the code, so that the code never passes through the step.
+                entered = await self._enter_code(last.action)
                 if entered is None:
                     continue
-                record = record.model_copy(update={"url": entered.url, "error": entered.error})
-            self._record(record)
-            self._feedback = self._loop_warning()
-            action = record.action
+                self._steps[-1] = last.model_copy(
+                    update={"url": entered.url, "error": entered.error}
+                )
+            loop = loops.find_loop(self._steps)
+            if loop is not None and loop.repeats >= loop.stop_at:
+                self._finish(RunStatus.terminated, loops.ended_reason(loop))
+                return
+            self._feedback = Feedback(not_run=result.not_run, loop=loop)
+            # complete and terminate are only ever taken alone (see activities/answer.py).
+            action = result.records[-1].action
             if isinstance(action, TerminateAction):
                 self._terminate(action)
                 return
@@ -248,10 +262,7 @@ class TaskRunWorkflow:
                 continue
             self._state.usage += verdict.usage
             if not verdict.verified:
-                self._feedback = [
-                    f"Your claim that the task is complete was not verified: {verdict.reason} "
-                    "Keep working, or terminate if the task cannot be done."
-                ]
+                self._feedback = Feedback(refuted=verdict.reason)
                 continue
             output = action.output
             if request.data_extraction_schema is not None:
@@ -403,28 +414,8 @@ class TaskRunWorkflow:
         self._state.usage += record.usage
         workflow.set_current_details(f"step {record.number}: {record.summary()}")
 
-    def _loop_warning(self) -> list[str]:
-        """Feedback when the last steps repeated one action on one page with nothing to show.
-
-        A model stuck on a control that does not respond burns the whole step budget; telling
-        it plainly is cheaper than any guess at what it should do instead.
-        """
-        recent = self._steps[-LOOP_STEPS:]
-        if len(recent) < LOOP_STEPS:
-            return []
-        first = recent[0]
-        if any(step.action != first.action or step.url != first.url for step in recent):
-            return []
-        return [
-            f"You have done the same thing ({first.action_type} {first.element or ''}) "
-            f"{LOOP_STEPS} times in a row on {first.url} and the page did not move on. Do "
-            "something different, or terminate if the task cannot be done."
-        ]
-
-    def _history(self) -> list[str]:
-        lines = [step.summary() for step in self._steps[-HISTORY_LINES:]]
-        skipped = len(self._steps) - len(lines)
-        return ([f"({skipped} earlier steps not shown)"] if skipped else []) + lines
+    def _history(self) -> list[PastStep]:
+        return [PastStep.of(step) for step in self._steps[-HISTORY_LINES:]]
 
     def _terminate(self, action: TerminateAction) -> None:
         reason = action.reason
