@@ -50,8 +50,9 @@ async def test_a_run_out_of_steps_on_a_locked_account_reports_the_code(
 async def test_a_failed_run_on_a_locked_account_reports_the_code(
     client: Client, sites: SiteServer, fake_model: FakeAnthropicServer, token: str
 ) -> None:
-    # Three steps answered as usual (sign in), then the model's key is refused: the run fails.
-    fake_model.script(token, [{"delay": 0}] * 3 + [{"status": 401}])
+    # One answer as usual (it signs in: the fields and the click), then the model's key is
+    # refused: the run fails.
+    fake_model.script(token, [{"delay": 0}, {"status": 401}])
     result = await client.run_task(
         f"{token} {SIGN_IN}, then open my orders",
         url=add_locked_login(sites, _slug(token)),
