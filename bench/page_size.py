@@ -76,7 +76,7 @@ async def _coverage(page: Page, aria: str, description: str) -> tuple[int, list[
     for (role, name), count in wanted.items():
         loc = page.get_by_role(role, name=name, exact=True) if name else page.get_by_role(role)  # type: ignore[arg-type]
         try:
-            handles = (await loc.element_handles())[:count if name else 50]
+            handles = (await loc.element_handles())[: count if name else 50]
         except PlaywrightError:
             continue
         for handle in handles:
@@ -128,7 +128,7 @@ def _static_server(root: Path) -> Iterator[str]:
 
 
 class _QuietStatic(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib's name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -175,8 +175,10 @@ def _report(title: str, figures: list[Figures], show_missed: bool) -> None:
     )
     for f in figures:
         if show_missed or len(figures) <= 12:
-            print(f"  {f.label:<32}{f.description:>7} / {f.aria:<7} = {f.ratio:5.2f}x  "
-                  f"missed {len(f.missed)}/{f.near}")
+            print(
+                f"  {f.label:<32}{f.description:>7} / {f.aria:<7} = {f.ratio:5.2f}x  "
+                f"missed {len(f.missed)}/{f.near}"
+            )
         if show_missed:
             for m in f.missed:
                 print(f"      {m}")

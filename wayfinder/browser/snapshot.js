@@ -6,7 +6,7 @@
  * followed) in document order and returns a flat list of nodes:
  *   {k: 't', x, t, b, d, row}           text between elements (x = collapsed text); row = 1 for
  *                                       a table row (cells joined by " | ", never deduplicated)
- *   {k: 'e', id, tag, role, name, x, a, opts, nopts, focus, void, nested, t, b, d}
+ *   {k: 'e', id, tag, role, name, x, a, opts, nopts, focus, nested, t, b, d}
  *                                       an interactable element; `a` = [[attr, value|null], ...];
  *                                       focus = 1 when it is the focused element
  *   {k: 'f', tok, label, t, b, d}       a visible <iframe>; `tok` = its data-wf-frame marker,
@@ -286,7 +286,6 @@
     const id = assignId(el);
     const node = {
       k: 'e', id, tag, role: '', name: '', x: '', a: [], t: rect.top, b: rect.bottom, d: depth,
-      void: tag === 'input' || tag === 'img',
     };
     out.push(node);
     const type = tag === 'input' ? (el.type || 'text').toLowerCase() : '';

@@ -278,15 +278,15 @@ def _format_element(node: dict[str, Any], focus_id: str | None) -> str:
     tag = node["tag"]
     attrs = " ".join(_format_attr(k, v) for k, v in node["a"])
     opening = f"<{tag} {attrs}>" if attrs else f"<{tag}>"
-    if node.get("void"):
-        return f"[{node['id']}]{opening}"
     if tag == "select":
         text = _options(node, bool(node.get("focus")) or node["id"] == focus_id)
     elif tag == "textarea":
         text = _angles(_trim_middle(node.get("x", ""), MAX_TEXTAREA_TEXT))
     else:
         text = _angles(_trim(node.get("x", ""), MAX_ELEMENT_TEXT))
-    return f"[{node['id']}]{opening}{text}</{tag}>"
+    # No closing tag: page text never contains `<`/`>` (see _angles), so the line's end is the
+    # element's end, and `</button>` would only cost tokens.
+    return f"[{node['id']}]{opening}{text}"
 
 
 def _wrap(text: str, max_lines: int = TEXT_MAX_LINES) -> list[str]:
@@ -533,14 +533,17 @@ async def take_snapshot(
         head.append(
             "Tabs: "
             + " | ".join(
-                f"[{t.index}] {_angles(_trim(t.title or t.url, 40))}" + (" (current)" if t.current else "")
+                f"[{t.index}] {_angles(_trim(t.title or t.url, 40))}"
+                + (" (current)" if t.current else "")
                 for t in tabs
             )
         )
     scroll_height = float(main_data["scrollHeight"])
     if scroll_y > 0 or scroll_height > vh + 1:
         # Only a page that scrolls says where the viewport is.
-        head.append(f"Scroll: {round(scroll_y)} of {round(scroll_height)}px, viewport {round(vh)}px")
+        head.append(
+            f"Scroll: {round(scroll_y)} of {round(scroll_height)}px, viewport {round(vh)}px"
+        )
     text = _fit(head, builder.items, vh, token_budget)
     return PageSnapshot(
         url=page.url,

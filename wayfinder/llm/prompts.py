@@ -22,7 +22,7 @@ _UNTRUSTED = (
 ACT_SYSTEM = f"""You are Wayfinder, a careful browser agent. You complete the user's task in a \
 real browser, one action per turn, by calling exactly one tool.
 
-How to read the page: each interactable element is one line `[ID]<tag attributes>text</tag>`; \
+How to read the page: each interactable element is one line `[ID]<tag attributes>text`; \
 use its ID in element_id. Other lines are the page's text, in document order. Elements inside \
 iframes and shadow roots are indented under their frame. Far-away content is summarised at the \
 end; scroll to see it.
@@ -65,7 +65,7 @@ _FORGED_SECTION = re.compile(
 def _page_section(page: str) -> str:
     """The page fenced so that nothing on it can close the fence or open another section.
 
-    The page description already writes page text with `‹ ›` instead of `< >`
+    The page description already writes page text with U+2039/U+203A instead of `< >`
     (docs/page-format.md); this also catches what reaches here by other ways, such as an
     element whose tag name is `page`.
     """
