@@ -43,6 +43,7 @@ INTERACTIVE = {
     "button", "link", "textbox", "checkbox", "radio", "combobox", "listbox", "option",
     "slider", "spinbutton", "searchbox", "tab", "menuitem", "switch", "treeitem",
 }  # fmt: skip
+_HEADER = re.compile(r"^(URL|Title|Tabs|Scroll): ")
 _ARIA_LINE = re.compile(r'^\s*- (?P<role>[a-z]+)(?: "(?P<name>(?:[^"\\]|\\.)*)")?')
 
 
@@ -50,6 +51,8 @@ _ARIA_LINE = re.compile(r'^\s*- (?P<role>[a-z]+)(?: "(?P<name>(?:[^"\\]|\\.)*)")
 class Figures:
     label: str
     description: int
+    body: int
+    """Characters without the URL/Title/Tabs/Scroll header."""
     aria: int
     near: int = 0
     missed: list[str] = field(default_factory=list)
@@ -58,8 +61,14 @@ class Figures:
     def ratio(self) -> float:
         return self.description / max(self.aria, 1)
 
+    @property
+    def body_ratio(self) -> float:
+        return self.body / max(self.aria, 1)
+
 
 def _norm(text: str) -> str:
+    # The description writes page text's < > as \u2039 \u203a (docs/page-format.md).
+    text = text.replace("\u2039", "<").replace("\u203a", ">")
     return " ".join(text.split()).casefold()
 
 
@@ -89,7 +98,6 @@ async def _coverage(page: Page, aria: str, description: str) -> tuple[int, list[
                   if (own) return own.getAttribute('data-wf-id');
                   const lab = el.labels && Array.from(el.labels).find(l => l.dataset.wfId);
                   if (lab) return lab.dataset.wfId;
-                  const sel = el.closest('select');
                   const inner = el.querySelector('[data-wf-id]');
                   return inner ? inner.getAttribute('data-wf-id') : null; }"""
             )
@@ -111,7 +119,8 @@ async def _measure(page: Page, label: str) -> Figures:
     snap = await take_snapshot(page)
     aria = await page.locator("body").aria_snapshot()
     near, missed = await _coverage(page, aria, snap.text)
-    return Figures(label, len(snap.text), len(aria), near, missed)
+    body = "\n".join(ln for ln in snap.text.splitlines() if not _HEADER.match(ln))
+    return Figures(label, len(snap.text), len(body), len(aria), near, missed)
 
 
 @contextlib.contextmanager
@@ -165,6 +174,8 @@ def _report(title: str, figures: list[Figures], show_missed: bool) -> None:
         return
     ratios = sorted(f.ratio for f in figures)
     p90 = ratios[min(len(ratios) - 1, int(0.9 * len(ratios)))]
+    body = sorted(f.body_ratio for f in figures)
+    body_p90 = body[min(len(body) - 1, int(0.9 * len(body)))]
     near = sum(f.near for f in figures)
     missed = sum(len(f.missed) for f in figures)
     over = sum(1 for r in ratios if r > 1.0)
@@ -172,6 +183,10 @@ def _report(title: str, figures: list[Figures], show_missed: bool) -> None:
         f"{title}: {len(figures)} pages, size ratio median {statistics.median(ratios):.2f}x, "
         f"p90 {p90:.2f}x, max {ratios[-1]:.2f}x ({over} over 1.0x); "
         f"interactables near the viewport {near}, missed {missed}"
+    )
+    print(
+        f"  without the URL/Title/Scroll header: median {statistics.median(body):.2f}x, "
+        f"p90 {body_p90:.2f}x, max {body[-1]:.2f}x ({sum(1 for r in body if r > 1.0)} over 1.0x)"
     )
     for f in figures:
         if show_missed or len(figures) <= 12:

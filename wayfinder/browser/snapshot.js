@@ -164,6 +164,7 @@
         return;
       }
       if (n.nodeType !== 1) return;
+      budget -= 1; // a huge clickable area is named by its first few hundred nodes
       const t = n.localName;
       if (SKIP.has(t) || t === 'input' || t === 'select' || t === 'textarea') return;
       if (n.getAttribute('aria-hidden') === 'true') return;
@@ -236,6 +237,9 @@
     try {
       const url = new URL(u, D.baseURI);
       if (url.origin === W.origin && url.origin !== 'null') {
+        const here = W.location.pathname + W.location.search;
+        // An anchor into this same page is just its fragment (tabs, "skip to content").
+        if (url.hash && url.pathname + url.search === here) return url.hash;
         return url.pathname + url.search + url.hash;
       }
       return url.href;
