@@ -120,3 +120,14 @@ async def test_small_page_has_no_scroll_line_and_fits_aria_size(page: Page, fide
     assert not any(ln.startswith("Scroll:") for ln in lines)
     body = "\n".join(lines[2:])
     assert len(body) <= len(await page.locator("body").aria_snapshot())
+
+
+async def test_short_repeated_text_is_kept(page: Page) -> None:
+    cards = "".join(
+        f"<div><h3>Item {i}</h3><p>{price}</p><p>In stock</p><button>Add</button></div>"
+        for i, price in enumerate(["$5.00", "$5.00", "$7.00"])
+    )
+    await page.set_content(cards)
+    lines = (await take_snapshot(page)).text.splitlines()
+    assert lines.count("In stock") == 3
+    assert lines.count("$5.00") == 2
