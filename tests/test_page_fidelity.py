@@ -102,8 +102,14 @@ async def test_select_options_are_distinct_and_unambiguous(page: Page, fidelity:
     assert len(options_of(line_of(focused, country_id))) == 40
 
 
-async def test_custom_dropdown_on_a_hidden_select(page: Page, fidelity: str) -> None:
+@pytest.mark.parametrize("hiding", ["clipped", "transparent"])
+async def test_custom_dropdown_on_a_hidden_select(page: Page, fidelity: str, hiding: str) -> None:
     await page.goto(fidelity + "/dropdown")
+    if hiding == "transparent":  # full size, opacity 0, under the widget
+        await page.evaluate(
+            "() => { const s = document.getElementById('colour'); s.className = '';"
+            " s.style.cssText = 'position:absolute;opacity:0;width:220px;height:30px'; }"
+        )
     snap = await take_snapshot(page)
     select = next(e for e in snap.elements.values() if e.tag == "select")
     assert options_of(line_of(snap, select.id)) == ["Choose…", "Crimson", "Emerald", "Sapphire"]
