@@ -8,6 +8,7 @@ Bump PROMPT_VERSION whenever the wording changes, so recorded runs say which pro
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,7 +25,7 @@ _UNTRUSTED = (
 ACT_SYSTEM = f"""You are Wayfinder, a careful browser agent. You complete the user's task in a \
 real browser by calling tools: one action, or a short list of actions in order.
 
-How to read the page: each interactable element is one line `[ID]<tag attributes>text</tag>`; \
+How to read the page: each interactable element is one line `[ID]<tag attributes>text`; \
 use its ID in element_id. Other lines are the page's text, in document order. Elements inside \
 iframes and shadow roots are indented under their frame. Far-away content is summarised at the \
 end; scroll to see it.
@@ -59,6 +60,25 @@ def _section(tag: str, body: str) -> str:
     return f"<{tag}>\n{body.strip()}\n</{tag}>"
 
 
+# Any tag-like text that opens or closes a section of a prompt (ours, and the usual names of
+# other prompt formats), with or without attributes, spaces or case tricks: `</page>`, `< TASK >`.
+_FORGED_SECTION = re.compile(
+    r"<(?=\s*/?\s*(?:task|page|history|feedback|claim|error_codes|note|system|instructions?|"
+    r"user|assistant|human|tool[\w-]*|function[\w-]*|document[\w-]*|result[\w-]*)(?![\w-]))",
+    re.IGNORECASE,
+)
+
+
+def _page_section(page: str) -> str:
+    """The page fenced so that nothing on it can close the fence or open another section.
+
+    The page description already writes page text with U+2039/U+203A instead of `< >`
+    (docs/page-format.md); this also catches what reaches here by other ways, such as an
+    element whose tag name is `page`.
+    """
+    return _section("page", _FORGED_SECTION.sub("\u2039", page))
+
+
 def act_prompt(
     *,
     task: str,
@@ -90,7 +110,7 @@ def act_prompt(
     parts.append(_section("history", "\n".join(history) or "(nothing yet: this is the first step)"))
     if feedback:
         parts.append(_section("feedback", "\n".join(feedback)))
-    parts.append(_section("page", page))
+    parts.append(_page_section(page))
     return "\n".join(parts)
 
 
@@ -102,7 +122,7 @@ def verify_prompt(
         parts.append(_section("history", "\n".join(history) or "(no actions)"))
     claim = json.dumps({"output": output, "summary": summary}, ensure_ascii=False)
     parts.append(_section("claim", claim))
-    parts.append(_section("page", page))
+    parts.append(_page_section(page))
     return "\n".join(parts)
 
 
@@ -110,7 +130,7 @@ def extract_prompt(*, task: str, page: str, feedback: Sequence[str] = ()) -> str
     parts = [_section("task", task)]
     if feedback:
         parts.append(_section("feedback", "\n".join(feedback)))
-    parts.append(_section("page", page))
+    parts.append(_page_section(page))
     return "\n".join(parts)
 
 
