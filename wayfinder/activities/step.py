@@ -51,7 +51,12 @@ class StepActivities(ActivityGroup):
         ):
             async with heartbeating() as heartbeat:
                 run = self._rt.host.get(run_id)
-                snapshot = await take_snapshot(run.page, token_budget=PAGE_TOKEN_BUDGET)
+                # The element the last action worked on (a select lists all its options).
+                last = step.history[-1].action if step.history else None
+                focus = getattr(last, "element_id", None)
+                snapshot = await take_snapshot(
+                    run.page, token_budget=PAGE_TOKEN_BUDGET, focus_id=focus
+                )
                 snapshot_key = self._rt.artifacts.put(f"{prefix}.txt", snapshot.text)
                 screenshot_key = await self._screenshot(run.page, f"{prefix}.jpg")
                 decision = await decide_action(
