@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import jsonschema
 import pytest
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
@@ -49,8 +50,9 @@ async def test_extraction_finishes_in_two_model_calls_after_its_last_action(
         wait_for_completion=True,
     )
     assert run.status is RunStatus.completed, run.failure_reason
-    assert run.output == [
-        {"name": name, "price": price} for name, price, _ in SHOP_CATEGORIES["garden"]["items"]
+    jsonschema.validate(run.output, GARDEN_SCHEMA)
+    assert [row["price"] for row in run.output] == [
+        price for _, price, _ in SHOP_CATEGORIES["garden"]["items"]
     ]
     steps = await client.get_run_steps(run.run_id)
     assert isinstance(steps[-1].action, CompleteAction)

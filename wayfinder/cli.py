@@ -1,4 +1,4 @@
-"""The `wayfinder` command: run, get, list, cancel, session, worker, dev, stop."""
+"""The `wayfinder` command: run, get, list, cancel, session, totp, worker, dev, stop."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from wayfinder.cli_follow import (
     no_worker_message,
 )
 from wayfinder.cli_sessions import add_session_parser, session_command
+from wayfinder.cli_totp import add_totp_parser, totp_command
 from wayfinder.client import Client
 from wayfinder.embedded import (
     HostState,
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     cancel = sub.add_parser("cancel", help="cancel a run")
     cancel.add_argument("run_id")
     add_session_parser(sub)
+    add_totp_parser(sub)
 
     worker = sub.add_parser("worker", help="run a Wayfinder worker (TEMPORAL_ADDRESS or embedded)")
     worker.add_argument("--task-queue", help="shared task queue (default: wayfinder)")
@@ -272,6 +274,7 @@ COMMANDS = {
     "list": _list,
     "cancel": _cancel,
     "session": session_command,
+    "totp": totp_command,
     "worker": _worker,
     "dev": _dev,
     "stop": _stop,

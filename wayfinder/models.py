@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -18,11 +18,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from wayfinder.actions import LoggedAction
+from wayfinder.proxy_url import ProxyLocation, check_location
 from wayfinder.urls import check_http_url
 
 
@@ -128,7 +130,8 @@ class TaskRunRequest(BaseModel):
     started.
     """
 
-    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+    # Inputs may hold credentials (proxy URLs, headers): errors name the field, not the value.
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, hide_input_in_errors=True)
 
     prompt: str = Field(min_length=1)
     url: str | None = None
@@ -137,7 +140,8 @@ class TaskRunRequest(BaseModel):
     timeout: float = Field(default=1800, gt=0)
     max_steps: int | None = Field(default=None, ge=1)
     data_extraction_schema: dict[str, Any] | None = None
-    proxy_location: str | None = None
+    proxy_location: ProxyLocation | None = None
+    """A location name mapped in WAYFINDER_PROXIES, or a `ProxyURL`; 'NONE' becomes None."""
     browser_session_id: str | None = None
     publish_workflow: bool = False
     webhook_url: str | None = None
@@ -175,6 +179,11 @@ class TaskRunRequest(BaseModel):
             )
         return value
 
+    @field_validator("proxy_location", mode="before")
+    @classmethod
+    def _proxy_location(cls, value: Any) -> Any:
+        return check_location(value)
+
     @field_validator("data_extraction_schema", mode="before")
     @classmethod
     def _schema_is_json_schema(cls, value: Any) -> Any:
@@ -196,6 +205,23 @@ class TaskRunRequest(BaseModel):
                 raise ValueError("error codes and their descriptions must not be blank")
         return value
 
+    @field_validator("webhook_url", "totp_url")
+    @classmethod
+    def _hook_is_http(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        try:
+            return check_http_url(value)
+        except ValueError as exc:
+            raise ValueError(str(exc).replace("url ", f"{info.field_name} ", 1)) from None
+
+    @field_validator("totp_identifier")
+    @classmethod
+    def _identifier_not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("totp_identifier must not be blank")
+        return None if value is None else value.strip()
+
     @field_validator("browser_address")
     @classmethod
     def _browser_address_is_cdp(cls, value: str | None) -> str | None:
@@ -214,11 +240,7 @@ class TaskRunRequest(BaseModel):
     @model_validator(mode="after")
     def _reject_unimplemented(self) -> TaskRunRequest:
         not_yet = {
-            "proxy_location": self.proxy_location is not None,
             "publish_workflow": self.publish_workflow,
-            "webhook_url": self.webhook_url is not None,
-            "totp_identifier": self.totp_identifier is not None,
-            "totp_url": self.totp_url is not None,
         }
         given = [name for name, is_set in not_yet.items() if is_set]
         if given:
@@ -229,6 +251,7 @@ class TaskRunRequest(BaseModel):
                 "browser_address": self.browser_address is not None,
                 "user_agent": self.user_agent is not None,
                 "extra_http_headers": self.extra_http_headers is not None,
+                "proxy_location": self.proxy_location is not None,
             }
             clashing = [name for name, is_set in shaping.items() if is_set]
             if clashing:
@@ -301,6 +324,9 @@ class StepRecord(BaseModel):
     snapshot_key: str | None = None
     page_tokens: int = 0
     """Estimated tokens of the page description the model read."""
+    page_state: str = ""
+    """A short hash of that description: equal on an unchanged page (loop detection uses it).
+    The actions of one answer share it, and their `snapshot_key`."""
     reasks: int = 0
     """Invalid answers the model had to correct in this step."""
     usage: TokenUsage = Field(default_factory=TokenUsage)
@@ -320,6 +346,20 @@ class StepRecord(BaseModel):
         args = f" {json.dumps(details, ensure_ascii=False)}" if details else ""
         outcome = f" FAILED: {self.error}" if self.error else ""
         return f"{self.number}. {self.action_type}{target}{args} -> {self.url}{outcome}"
+
+
+class WebhookDelivery(BaseModel):
+    """How the run's webhook went: sent after the run's end, retried on its own schedule."""
+
+    webhook_id: str
+    """The `webhook-id` header: the same on every attempt, so a receiver can drop repeats."""
+    url: str
+    status: Literal["pending", "delivered", "failed"] = "pending"
+    attempts: int = 0
+    last_status_code: int | None = None
+    """The receiver's HTTP status on the last attempt (None when it could not be reached)."""
+    error: str | None = None
+    finished_at: datetime | None = None
 
 
 class TaskRunResponse(BaseModel):
@@ -345,6 +385,8 @@ class TaskRunResponse(BaseModel):
     recoveries: int = 0
     """Times the run lost its browser (a worker or Chromium died) and carried on in a new one
     rebuilt from its last checkpoint. Each has an entry of type `recover` in the step log."""
+    webhook_delivery: WebhookDelivery | None = None
+    """With a `webhook_url`: `pending` as soon as the run ends, then its outcome."""
 
 
 class BrowserSessionStatus(StrEnum):

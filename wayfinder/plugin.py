@@ -25,10 +25,13 @@ from temporalio.worker import Worker, WorkerConfig
 
 from wayfinder.activities.browser import BrowserActivities
 from wayfinder.activities.contracts import is_launch_queue, launch_queue
+from wayfinder.activities.error_code import ErrorCodeActivities
 from wayfinder.activities.runtime import ActivityRuntime
 from wayfinder.activities.session import SessionActivities
 from wayfinder.activities.step import StepActivities
+from wayfinder.activities.totp import TotpActivities
 from wayfinder.activities.verify import VerifyActivities
+from wayfinder.activities.webhook import WebhookActivities
 from wayfinder.errors import CompanionWorkerError
 from wayfinder.settings import Settings, get_settings
 from wayfinder.worker import (
@@ -41,11 +44,12 @@ from wayfinder.worker import (
 )
 from wayfinder.workflows.browser_session import BrowserSessionWorkflow
 from wayfinder.workflows.task_run import TaskRunWorkflow
+from wayfinder.workflows.totp_mailbox import TotpMailboxWorkflow
+from wayfinder.workflows.webhook import WebhookDeliveryWorkflow
 
 PLUGIN_NAME = "wayfinder.WayfinderPlugin"
 
 log = logging.getLogger(__name__)
-
 
 
 def _pydantic_converter(existing: DataConverter | None) -> DataConverter:
@@ -77,6 +81,7 @@ class WayfinderPlugin(SimplePlugin):
         self.settings = settings or get_settings()
         self.runtime = ActivityRuntime.create(self.settings, new_host_queue())
         browser = BrowserActivities(self.runtime)
+        error_codes = ErrorCodeActivities(self.runtime)
         session = SessionActivities(self.runtime)
         self._launch_activities: list[Callable[..., Any]] = [browser.launch_browser]
         self._host_activities: list[Callable[..., Any]] = [
@@ -88,6 +93,13 @@ class WayfinderPlugin(SimplePlugin):
             browser.close_browser,
             session.hold_browser,
             session.run_is_open,
+            error_codes.map_error_code,
+            TotpActivities(self.runtime).enter_verification_code,
+        ]
+        # Activities that need no browser run on the workflows' own task queue.
+        self._shared_activities: list[Callable[..., Any]] = [
+            WebhookActivities(self.runtime).deliver_webhook,
+            error_codes.map_error_code,
         ]
         self._host: _Companion | None = None
         self._launchers: dict[str, _Companion] = {}
@@ -121,7 +133,10 @@ class WayfinderPlugin(SimplePlugin):
                 *config.get("workflows", []),
                 TaskRunWorkflow,
                 BrowserSessionWorkflow,
+                WebhookDeliveryWorkflow,
+                TotpMailboxWorkflow,
             ]
+            config["activities"] = [*config.get("activities", []), *self._shared_activities]
         return config
 
     async def run_worker(self, worker: Worker, next: Callable[[Worker], Awaitable[None]]) -> None:
