@@ -283,6 +283,18 @@ class ScriptRunResponse(BaseModel):
     """The result of running generated code instead of the model (published workflows)."""
 
     ai_fallback_triggered: bool = False
+    """A step no longer matched the page and the agent took it (see `healed_steps`)."""
+    script_id: str | None = None
+    """The published workflow run (`wpid_...`)."""
+    script_revision_id: str | None = None
+    """The revision the rerun started from."""
+    new_revision_id: str | None = None
+    """The revision saved with the repairs, when the agent healed a step."""
+    healed_steps: list[int] = Field(default_factory=list)
+    """Numbers of the script steps the agent took over."""
+    extraction_by_model: bool = False
+    """The output was extracted by one model call (no deterministic plan, or its result did
+    not validate against the schema)."""
 
 
 class StepRecord(BaseModel):
@@ -337,6 +349,9 @@ class TaskRunResponse(BaseModel):
     app_url: str | None = None
     step_count: int | None = None
     script_run: ScriptRunResponse | None = None
+    workflow_id: str | None = None
+    """The published workflow (`wpid_...`) this run published (`publish_workflow=True`) or
+    reran."""
     created_at: datetime
     finished_at: datetime | None = None
     title: str | None = None

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     """Seconds an activity keeps retrying a model endpoint that is unavailable (429, 5xx,
     timeouts), counted from its first attempt; after that the run fails with the endpoint's
     message."""
+    secret_key: str | None = None
+    """Fernet key (urlsafe base64, 32 bytes) that encrypts a rerun's secret parameters in
+    workflow history. Every client and worker of a deployment must share it; unset, one is
+    generated once and kept in `home/secret.key` (enough when they all share one home, as with
+    the embedded server). See docs/publishing.md."""
 
     @property
     def artifacts(self) -> Path:

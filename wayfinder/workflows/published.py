@@ -1,0 +1,83 @@
+"""PublishedWorkflowEntity: one published workflow (`wpid_...`) and its revisions, in Temporal.
+
+A long-lived workflow whose id is the published workflow's id: every client and worker of the
+namespace reaches it, with no store of its own. It answers the `get` query with everything it
+holds and takes new revisions by the `add_revision` signal (reruns that healed a step send it:
+a workflow cannot send updates) or update (clients, which want to know it was taken). It waits
+forever; when its history grows long it continues as new with its revisions as input.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from wayfinder.scripts.model import Script
+
+WORKFLOW_TYPE = "PublishedWorkflow"
+GET = "get"
+ADD_REVISION = "add_revision"
+MEMO = "wayfinder_published"
+"""Memo key of what `list_workflows` shows (title, prompt, url): visibility, no worker."""
+
+
+class StoredRevision(BaseModel):
+    revision_id: str
+    created_at: datetime
+    reason: str
+    run_id: str | None = None
+    script: Script
+
+
+class PublishedState(BaseModel):
+    """The input of the entity, and what its `get` query answers."""
+
+    workflow_id: str
+    title: str | None = None
+    source_run_id: str | None = None
+    created_at: datetime
+    revisions: list[StoredRevision] = Field(min_length=1)
+
+    @property
+    def current(self) -> StoredRevision:
+        return self.revisions[-1]
+
+
+class ListingMemo(BaseModel):
+    title: str | None = None
+    prompt: str
+    url: str
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class PublishedWorkflowEntity:
+    @workflow.init
+    def __init__(self, state: PublishedState) -> None:
+        self._state = state
+
+    @workflow.query(name=GET)
+    def get(self) -> PublishedState:
+        return self._state
+
+    @workflow.signal(name=ADD_REVISION)
+    def add_revision_signal(self, revision: StoredRevision) -> None:
+        self._add(revision)
+
+    @workflow.update(name=f"{ADD_REVISION}_update")
+    def add_revision(self, revision: StoredRevision) -> str:
+        self._add(revision)
+        return revision.revision_id
+
+    def _add(self, revision: StoredRevision) -> None:
+        # A retried sender (a rerun replayed after a crash) must not add its repair twice.
+        if all(r.revision_id != revision.revision_id for r in self._state.revisions):
+            self._state.revisions.append(revision)
+
+    @workflow.run
+    async def run(self, state: PublishedState) -> None:
+        await workflow.wait_condition(lambda: workflow.info().is_continue_as_new_suggested())
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(self._state)
