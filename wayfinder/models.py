@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from wayfinder.actions import LoggedAction
+from wayfinder.scripts.model import ElementTarget, PageCheck
 from wayfinder.urls import check_http_url
 
 
@@ -307,6 +308,11 @@ class StepRecord(BaseModel):
     """What the action acted on, e.g. "button 'Send'"."""
     url: str
     """The page's URL after the action."""
+    target: ElementTarget | None = None
+    """How to find the action's element again (locators checked unique when it acted), for
+    published scripts. Never holds a typed value; a password field is marked `secret`."""
+    after: PageCheck | None = None
+    """What the page showed right after the action (URL, a short text that appeared)."""
     error: str | None = None
     """Why the action failed on the page, if it did (the model sees this next step)."""
     screenshot_key: str | None = None
