@@ -204,11 +204,11 @@ class TaskRunRequest(BaseModel):
 
     @field_validator("run_with")
     @classmethod
-    def _run_with_agent(cls, value: str | None) -> str | None:
-        if value not in (None, "agent"):
+    def _run_with_known(cls, value: str | None) -> str | None:
+        if value not in (None, "agent", "code"):
             raise ValueError(
-                f"run_with={value!r} is not supported yet: code runs come with published "
-                "workflows; use 'agent' or leave it unset"
+                f"run_with must be 'code' (rerun the published workflow of this prompt and URL, "
+                f"or run the agent and publish) or 'agent', not {value!r}"
             )
         return value
 
@@ -216,7 +216,6 @@ class TaskRunRequest(BaseModel):
     def _reject_unimplemented(self) -> TaskRunRequest:
         not_yet = {
             "proxy_location": self.proxy_location is not None,
-            "publish_workflow": self.publish_workflow,
             "webhook_url": self.webhook_url is not None,
             "totp_identifier": self.totp_identifier is not None,
             "totp_url": self.totp_url is not None,
@@ -224,6 +223,11 @@ class TaskRunRequest(BaseModel):
         given = [name for name, is_set in not_yet.items() if is_set]
         if given:
             raise ValueError(f"{', '.join(given)} {_NOT_YET}")
+        if (self.publish_workflow or self.run_with == "code") and self.url is None:
+            raise ValueError(
+                "publish_workflow and run_with='code' need a url: a published workflow starts "
+                "by opening it (its `url` parameter)"
+            )
         if self.browser_session_id is not None:
             # The session's browser is open already: what shapes a new context cannot apply.
             shaping = {

@@ -27,6 +27,7 @@ from wayfinder.activities.browser import BrowserActivities
 from wayfinder.activities.contracts import is_launch_queue, launch_queue
 from wayfinder.activities.extract import ExtractActivities
 from wayfinder.activities.runtime import ActivityRuntime
+from wayfinder.activities.script import ScriptActivities
 from wayfinder.activities.session import SessionActivities
 from wayfinder.activities.step import StepActivities
 from wayfinder.activities.verify import VerifyActivities
@@ -41,6 +42,8 @@ from wayfinder.worker import (
     new_host_queue,
 )
 from wayfinder.workflows.browser_session import BrowserSessionWorkflow
+from wayfinder.workflows.published import PublishedWorkflowEntity
+from wayfinder.workflows.script_run import ScriptRunWorkflow
 from wayfinder.workflows.task_run import TaskRunWorkflow
 
 PLUGIN_NAME = "wayfinder.WayfinderPlugin"
@@ -79,6 +82,7 @@ class WayfinderPlugin(SimplePlugin):
         self.runtime = ActivityRuntime.create(self.settings, new_host_queue())
         browser = BrowserActivities(self.runtime)
         session = SessionActivities(self.runtime)
+        script = ScriptActivities(self.runtime)
         self._launch_activities: list[Callable[..., Any]] = [browser.launch_browser]
         self._host_activities: list[Callable[..., Any]] = [
             # Launch is also on the host queue: a Chromium that crashed under a live worker
@@ -90,6 +94,9 @@ class WayfinderPlugin(SimplePlugin):
             browser.close_browser,
             session.hold_browser,
             session.run_is_open,
+            script.publish_script,
+            script.run_script_step,
+            script.extract_by_plan,
         ]
         self._host: _Companion | None = None
         self._launchers: dict[str, _Companion] = {}
@@ -123,6 +130,8 @@ class WayfinderPlugin(SimplePlugin):
                 *config.get("workflows", []),
                 TaskRunWorkflow,
                 BrowserSessionWorkflow,
+                PublishedWorkflowEntity,
+                ScriptRunWorkflow,
             ]
         return config
 

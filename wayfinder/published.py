@@ -7,8 +7,10 @@ task run plus `script_run`. The store itself is `wayfinder.workflows.published`.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
+from string import Formatter
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -96,3 +98,37 @@ class WorkflowRunRequest(BaseModel):
     wait_for_completion: bool = False
     timeout: float = Field(default=1800, gt=0)
     title: str | None = Field(default=None, max_length=400)
+
+
+def published_id(run_id: str) -> str:
+    """The published workflow of a task run: `tsk_X` publishes as `wpid_X` (publishing twice
+    finds the first)."""
+    return PUBLISHED_ID_PREFIX + run_id.split("_", 1)[-1]
+
+
+def prompt_template(prompt: str, secrets: dict[str, str]) -> str:
+    """The prompt as stored with a published workflow: each secret value the run typed (a
+    password written in the prompt) replaced by its `{parameter}` placeholder, braces doubled."""
+    template = prompt.replace("{", "{{").replace("}", "}}")
+    for name, value in sorted(secrets.items(), key=lambda item: -len(item[1])):
+        if value:
+            template = template.replace(value.replace("{", "{{").replace("}", "}}"), f"{{{name}}}")
+    return template
+
+
+def match_prompt(template: str, prompt: str) -> dict[str, str] | None:
+    """The secret values `prompt` holds where `template` has placeholders, or None if the
+    prompt is not this template (run_task(run_with="code") reuses a workflow only then)."""
+    pattern, names = "", list[str]()
+    for literal, name, _, _ in Formatter().parse(template):
+        pattern += re.escape(literal)
+        if name:
+            if name in names:
+                pattern += f"(?P=p{names.index(name)})"
+            else:
+                pattern += f"(?P<p{len(names)}>.+?)"
+                names.append(name)
+    found = re.fullmatch(pattern, prompt, flags=re.DOTALL)
+    if found is None:
+        return None
+    return {name: found.group(f"p{index}") for index, name in enumerate(names)}

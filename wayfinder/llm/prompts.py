@@ -131,3 +131,13 @@ def retried_step_note(interrupted: str | None = None) -> str:
         f"{_interrupted(interrupted)}: look at the page before you repeat it, and do not "
         "submit anything twice."
     )
+
+
+def heal_note(intent: str, broken: str) -> str:
+    """Feedback when a published script's step no longer matches the page and the agent
+    takes that one step over (a code rerun with `ai_fallback`)."""
+    return (
+        f"You are taking over one step of a recorded workflow: {intent}. The recorded way to do "
+        f"it no longer works on this page ({broken}). Do only what the task says, on the "
+        "element of this page that serves the same purpose, then stop."
+    )

@@ -9,47 +9,18 @@ forever; when its history grows long it continues as new with its revisions as i
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from wayfinder.scripts.model import Script
-
-WORKFLOW_TYPE = "PublishedWorkflow"
-GET = "get"
-ADD_REVISION = "add_revision"
-MEMO = "wayfinder_published"
-"""Memo key of what `list_workflows` shows (title, prompt, url): visibility, no worker."""
-
-
-class StoredRevision(BaseModel):
-    revision_id: str
-    created_at: datetime
-    reason: str
-    run_id: str | None = None
-    script: Script
-
-
-class PublishedState(BaseModel):
-    """The input of the entity, and what its `get` query answers."""
-
-    workflow_id: str
-    title: str | None = None
-    source_run_id: str | None = None
-    created_at: datetime
-    revisions: list[StoredRevision] = Field(min_length=1)
-
-    @property
-    def current(self) -> StoredRevision:
-        return self.revisions[-1]
-
-
-class ListingMemo(BaseModel):
-    title: str | None = None
-    prompt: str
-    url: str
+    from wayfinder.workflows.published_state import (
+        ADD_REVISION,
+        GET,
+        MEMO,
+        WORKFLOW_TYPE,
+        ListingMemo,
+        PublishedState,
+        StoredRevision,
+    )
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -80,4 +51,6 @@ class PublishedWorkflowEntity:
     async def run(self, state: PublishedState) -> None:
         await workflow.wait_condition(lambda: workflow.info().is_continue_as_new_suggested())
         await workflow.wait_condition(workflow.all_handlers_finished)
-        workflow.continue_as_new(self._state)
+        script = self._state.current.script
+        listing = ListingMemo(title=self._state.title, prompt=script.prompt, url=script.url)
+        workflow.continue_as_new(self._state, memo={MEMO: listing})
