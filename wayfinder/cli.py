@@ -1,4 +1,5 @@
-"""The `wayfinder` command: run, get, list, cancel, session, worker, dev, stop."""
+"""The `wayfinder` command: run, get, list, cancel, session, workflows, code, rerun, publish,
+worker, dev, stop."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from wayfinder.cli_follow import (
     no_worker_message,
 )
 from wayfinder.cli_sessions import add_session_parser, session_command
+from wayfinder.cli_workflows import WORKFLOW_COMMANDS, add_workflow_parsers, workflow_command
 from wayfinder.client import Client
 from wayfinder.embedded import (
     HostState,
@@ -84,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     cancel = sub.add_parser("cancel", help="cancel a run")
     cancel.add_argument("run_id")
     add_session_parser(sub)
+    add_workflow_parsers(sub)
 
     worker = sub.add_parser("worker", help="run a Wayfinder worker (TEMPORAL_ADDRESS or embedded)")
     worker.add_argument("--task-queue", help="shared task queue (default: wayfinder)")
@@ -275,6 +278,7 @@ COMMANDS = {
     "worker": _worker,
     "dev": _dev,
     "stop": _stop,
+    **dict.fromkeys(WORKFLOW_COMMANDS, workflow_command),
 }
 
 
