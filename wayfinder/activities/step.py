@@ -15,6 +15,7 @@ from wayfinder.activities.heartbeat import heartbeating, previous_note
 from wayfinder.activities.runtime import ActivityGroup
 from wayfinder.browser.actions import ActionError, execute_action
 from wayfinder.browser.checkpoint import Checkpoint, capture
+from wayfinder.browser.locators import ActionRecorder
 from wayfinder.browser.snapshot import take_snapshot
 from wayfinder.llm import prompts
 from wayfinder.llm.decisions import decide_action
@@ -65,10 +66,13 @@ class StepActivities(ActivityGroup):
                 element_id = getattr(action, "element_id", None)
                 element = snapshot.elements[element_id].describe() if element_id else None
                 error: str | None = None
+                recorder: ActionRecorder | None = None
                 if not isinstance(action, CompleteAction | TerminateAction):
                     # If this host dies now, the workflow learns what it was doing. Only the
                     # action and its element: typed values (a password) stay out of history.
                     heartbeat.note(f"{action.type} {element or ''}".strip())
+                    # How to find the element again, for publishing (see browser/locators.py).
+                    recorder = await ActionRecorder.start(run.page, snapshot, action)
                     try:
                         run.page = await execute_action(run.page, snapshot, action)
                     except ActionError as exc:
@@ -78,6 +82,8 @@ class StepActivities(ActivityGroup):
                     action=action,
                     element=element,
                     url=self._rt.host.get(run_id).page.url,
+                    target=recorder.target if recorder else None,
+                    after=await recorder.finish(run.page) if recorder else None,
                     error=error,
                     screenshot_key=screenshot_key,
                     snapshot_key=snapshot_key,

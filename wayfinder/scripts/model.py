@@ -19,10 +19,33 @@ from __future__ import annotations
 
 import re
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
-from wayfinder.actions import Action, InputTextAction, SelectOptionAction
+from wayfinder.actions import Action, InputTextAction, SelectOptionAction, UploadFileAction
+
+
+class _Compact(BaseModel):
+    """Serialised without the fields that hold their default: these records are kept on
+    every step of a run's history and in every revision, so they stay small."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_serializer(mode="wrap")
+    def _without_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if not isinstance(data, dict):
+            return data
+        fields = type(self).model_fields
+        return {
+            key: value
+            for key, value in data.items()
+            if key not in fields
+            or fields[key].is_required()
+            or value != fields[key].get_default(call_default_factory=True)
+        }
+
 
 LocatorKind = Literal["role", "label", "placeholder", "test_id", "alt", "title", "text", "css"]
 """Ways to find an element, in the order they are preferred (semantic first, CSS last)."""
@@ -39,7 +62,7 @@ LOCATOR_ORDER: tuple[LocatorKind, ...] = (
 )
 
 
-class Locator(BaseModel):
+class Locator(_Compact):
     """One way to find an element, as Playwright's `get_by_*` / `locator` would.
 
     `kind="role"` uses `role` and `name` (the accessible name, `None` for "any name");
@@ -47,34 +70,45 @@ class Locator(BaseModel):
     or the CSS selector). `exact` is Playwright's `exact=` (whole-string, case-sensitive).
     """
 
-    model_config = ConfigDict(extra="forbid")
-
     kind: LocatorKind
     value: str = ""
     role: str | None = None
     name: str | None = None
     exact: bool = True
+    within: str | None = None
+    """Look inside the container this CSS selector matches (e.g. a product card's
+    `article`), for elements that are unique only there ("Add to cart" in each card)..."""
+    within_text: str | None = None
+    """...narrowed to the container that contains this text (Playwright's
+    `.filter(has_text=...)`), e.g. the card of "Widget B"."""
 
     def describe(self) -> str:
-        """The Playwright call it stands for, e.g. `get_by_role("button", name="Send")`."""
+        """The Playwright calls it stands for, e.g. `get_by_role('button', name='Send')`."""
+        scope = ""
+        if self.within is not None:
+            scope = f"locator({self.within!r})."
+            if self.within_text is not None:
+                scope += f"filter(has_text={self.within_text!r})."
+        return scope + self._call()
+
+    def _call(self) -> str:
         if self.kind == "role":
             name = f", name={self.name!r}" if self.name is not None else ""
             exact = ", exact=True" if self.name is not None and self.exact else ""
             return f"get_by_role({self.role!r}{name}{exact})"
         if self.kind == "css":
             return f"locator({self.value!r})"
+        method = {"alt": "get_by_alt_text"}.get(self.kind, f"get_by_{self.kind}")
         exact = ", exact=True" if self.exact and self.kind != "test_id" else ""
-        return f"get_by_{self.kind}({self.value!r}{exact})"
+        return f"{method}({self.value!r}{exact})"
 
 
-class ElementTarget(BaseModel):
+class ElementTarget(_Compact):
     """Where an action's element is: a best-first chain of locators, each of which matched
     exactly this element (and nothing else) on the page when the action ran.
 
     Kept compact: it is stored on every `StepRecord`, which lives in workflow history.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     locators: list[Locator] = Field(default_factory=list)
     """Best first; empty when nothing unique could be found (the CSS path is tried last)."""
@@ -89,21 +123,29 @@ class ElementTarget(BaseModel):
     """What the field is called (its label, else name attribute, else placeholder): the
     parameter name of a value typed or chosen into it is derived from this."""
     secret: bool = False
-    """A password field: what is typed into it never leaves the run (a secret parameter)."""
+    """A password field (or a one-time code): what is typed into it never leaves the run."""
+    description: str | None = None
+    """How the run described it, e.g. "button 'Send'" (set when the script is built)."""
 
 
-class PageCheck(BaseModel):
+class PageCheck(_Compact):
     """What the page looked like right after an action: a rerun checks it is where it
     should be before going on (and hands the step to the agent when it is not)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    url: str
-    """The URL of the current tab after the action (as recorded)."""
+    url: str | None
+    """The URL of the current tab after the action (as recorded; None in a `Script` when it
+    carried a secret value)."""
     text: str | None = None
     """A short text that appeared with the action (was not on the page before), if any.
     In a `Script`, parameter values in it are `{parameter}` placeholders (`str.format`
     syntax, literal braces doubled): use `expected_text`."""
+
+    def url_matches(self, actual: str) -> bool:
+        """Is `actual` the recorded page? Same path; scheme, host and query may differ (a
+        rerun against another host, or with other values in a search query)."""
+        if self.url is None:
+            return True
+        return urlsplit(actual).path.rstrip("/") == urlsplit(self.url).path.rstrip("/")
 
     def expected_text(self, values: dict[str, str]) -> str | None:
         """The text to look for, with the rerun's parameter values filled in."""
@@ -117,10 +159,8 @@ class _Missing(dict[str, str]):
         return "{" + key + "}"
 
 
-class ScriptAction(BaseModel):
+class ScriptAction(_Compact):
     """One recorded action of a step: what it did, on what, and what followed."""
-
-    model_config = ConfigDict(extra="forbid")
 
     action: Action
     """The action as the run took it (`wayfinder.actions`). Its `element_id` is the run's
@@ -129,8 +169,8 @@ class ScriptAction(BaseModel):
     target: ElementTarget | None = None
     """The element, for actions on one (click, input_text, select_option, hover...)."""
     parameter: str | None = None
-    """The parameter whose value is typed (`input_text.text`) or chosen
-    (`select_option.option`) instead of the recorded one."""
+    """The parameter whose value is typed (`input_text.text`), chosen
+    (`select_option.option`) or attached (`upload_file.path`) instead of the recorded one."""
     after: PageCheck | None = None
 
     def bound(self, values: dict[str, str]) -> Action:
@@ -142,13 +182,28 @@ class ScriptAction(BaseModel):
             return self.action.model_copy(update={"text": value})
         if isinstance(self.action, SelectOptionAction):
             return self.action.model_copy(update={"option": value})
+        if isinstance(self.action, UploadFileAction):
+            return self.action.model_copy(update={"path": value})
         return self.action
 
 
-class ScriptStep(BaseModel):
-    """One step of the run (one model answer): its intent and the actions it took."""
+def rebase_url(recorded: str, recorded_start: str, start: str) -> str:
+    """`recorded` (a URL the run went to) moved to the host of `start` when it was on the host
+    of `recorded_start`: a script published against staging goes on to production's pages."""
+    was, now, target = urlsplit(recorded_start), urlsplit(start), urlsplit(recorded)
+    if (target.scheme, target.netloc) != (was.scheme, was.netloc):
+        return recorded
+    return urlunsplit((now.scheme, now.netloc, target.path, target.query, target.fragment))
 
-    model_config = ConfigDict(extra="forbid")
+
+_FILLER = frozenset(
+    "a an the into in to on of and then for input button select link textbox checkbox "
+    "combobox".split()
+)
+
+
+class ScriptStep(_Compact):
+    """One step of the run (one model answer): its intent and the actions it took."""
 
     number: int
     """The run's step number."""
@@ -160,14 +215,15 @@ class ScriptStep(BaseModel):
     @property
     def function_name(self) -> str:
         """The name of the step's function in the generated code, e.g. `step_3_fill_name`."""
-        words = re.findall(r"[a-z0-9]+", self.intent.lower())[:4]
-        return "_".join(["step", str(self.number), *words])
+        words: list[str] = []
+        for word in re.findall(r"[a-z0-9]+", self.intent.lower()):
+            if word not in _FILLER and word not in words:
+                words.append(word)
+        return "_".join(["step", str(self.number), *words[:4]])
 
 
-class ScriptParameter(BaseModel):
+class ScriptParameter(_Compact):
     """A value the script takes: the start URL (`url`), or a value the run typed or chose."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str
     """A Python identifier (snake_case), also the CLI flag (`--name`, `--unit_price`)."""
@@ -178,10 +234,8 @@ class ScriptParameter(BaseModel):
     """Where it goes, e.g. "typed into input 'Email'"."""
 
 
-class FieldSource(BaseModel):
+class FieldSource(_Compact):
     """Where one field of an extracted record sits, relative to its row (or the page)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     field: str
     """The property name in the extraction schema."""
@@ -195,11 +249,9 @@ class FieldSource(BaseModel):
     """A regex whose first group is the value within the text (e.g. `\\$([0-9.]+)`)."""
 
 
-class ExtractionPlan(BaseModel):
+class ExtractionPlan(_Compact):
     """How to extract the run's data from the page without the model: where its rows are and
     where each field sits in a row. `wayfinder.browser.extraction_plan.extract` runs it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     frames: list[str] = Field(default_factory=list)
     rows: str | None = None
@@ -211,10 +263,8 @@ class ExtractionPlan(BaseModel):
     array_field: str | None = None
 
 
-class Script(BaseModel):
+class Script(_Compact):
     """A completed run, as a program: open `url`, then take each step's actions in order."""
-
-    model_config = ConfigDict(extra="forbid")
 
     prompt: str
     """The task the run was given (for people reading the workflow; never a secret-free
