@@ -29,7 +29,7 @@ from wayfinder.browser.host import CHROMIUM_ARGS, find_chromium
 
 TASK = (
     'Fill "admin" into "Username", fill "{password}" into "Password", click "Log in", then fill '
-    '"Blue Kettle" into "Name", fill "19.99" into "Price", select "Tools" from "Category", then '
+    '"Blue Kettle" into "Name", fill "19.99" into "Price", select "Kitchen" from "Category", then '
     'click "Add product"'
 )
 

@@ -24,6 +24,16 @@ def element_name(target: ElementTarget | None) -> str:
     return target.field_name or target.tag
 
 
+def element_role(target: ElementTarget | None) -> str | None:
+    """The recorded element's role when it names a kind of control (button, link, tab...)."""
+    if target is None:
+        return None
+    role = next((loc.role for loc in target.locators if loc.kind == "role"), None)
+    if role is None and target.tag in ("button", "a"):
+        role = "button" if target.tag == "button" else "link"
+    return role if role in ("button", "link", "tab", "checkbox", "radio", "menuitem") else None
+
+
 def instruction(scripted: ScriptAction, values: dict[str, str]) -> str:
     """The one-step task for the agent, written as a user would (values filled in; a secret
     replaced by a stand-in)."""
@@ -36,7 +46,9 @@ def instruction(scripted: ScriptAction, values: dict[str, str]) -> str:
     if isinstance(action, SelectOptionAction):
         return f'Select "{action.option}" from "{name}"'
     if isinstance(action, ClickAction):
-        return f'Click "{name}"'
+        # The kind of element says what to look for when its text changed ("the ... button").
+        kind = element_role(scripted.target)
+        return f'Click the "{name}" {kind}' if kind else f'Click "{name}"'
     return f"{action.type.replace('_', ' ')} {name}"
 
 
