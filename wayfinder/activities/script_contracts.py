@@ -39,8 +39,6 @@ class ScriptStepInput(BaseModel):
     """Every parameter that is not secret, `url` included."""
     secrets: dict[str, str] = Field(default_factory=dict)
     """Secret parameters, encrypted (`wayfinder.secrets`): decrypted only inside the activity."""
-    recorded_start: str
-    """The start URL of the recording: recorded URLs under its origin move to `values['url']`."""
 
 
 class BrokenAction(BaseModel):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
@@ -56,16 +55,6 @@ class ReplayBroken(Exception):
     def __init__(self, broken: Broken) -> None:
         super().__init__(f"{broken.locator}: {broken.reason}")
         self.broken = broken
-
-
-def rebase(url: str, recorded_start: str, start: str) -> str:
-    """`url` recorded under `recorded_start`'s origin, moved to `start`'s (a workflow published
-    against staging rerun against production); other origins are left alone."""
-    old, new = urlsplit(recorded_start), urlsplit(start)
-    parts = urlsplit(url)
-    if (parts.scheme, parts.netloc) != (old.scheme, old.netloc):
-        return url
-    return urlunsplit((new.scheme, new.netloc, parts.path, parts.query, parts.fragment))
 
 
 def chain_of(target: ElementTarget) -> str:
@@ -143,15 +132,16 @@ async def _act(element: Locator, action: Action) -> None:
         raise TypeError(f"{action.type} is not an element action")
 
 
-async def check(page: Page, after: PageCheck, *, url: str, text: str | None) -> None:
-    """Wait until `page` is at `url` (origin and path) and shows `text`, else ReplayBroken."""
-    wanted = _path_of(url)
-    try:
-        await page.wait_for_url(lambda now: _path_of(now) == wanted, timeout=CHECK_TIMEOUT_MS)
-    except PlaywrightError:
-        raise ReplayBroken(
-            Broken(f"page check url={url}", f"the page is at {page.url} instead")
-        ) from None
+async def check(page: Page, after: PageCheck, *, text: str | None) -> None:
+    """Wait until `page` is on the recorded page (same path) and shows `text` (the recorded
+    text with this rerun's values), else ReplayBroken."""
+    if after.url is not None:
+        try:
+            await page.wait_for_url(after.url_matches, timeout=CHECK_TIMEOUT_MS)
+        except PlaywrightError:
+            raise ReplayBroken(
+                Broken(f"page check url={after.url}", f"the page is at {page.url} instead")
+            ) from None
     if text:
         try:
             await page.get_by_text(text, exact=False).first.wait_for(
@@ -161,8 +151,3 @@ async def check(page: Page, after: PageCheck, *, url: str, text: str | None) -> 
             raise ReplayBroken(
                 Broken(f"page check text={text!r}", f"{text!r} did not appear on {page.url}")
             ) from None
-
-
-def _path_of(url: str) -> tuple[str, str, str]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.netloc, parts.path.rstrip("/")

@@ -138,7 +138,6 @@ class ScriptRunWorkflow:
                     first_number=len(self._steps) + 1,
                     values=self._input.values,
                     secrets=self._input.secrets,
-                    recorded_start=self._script.url,
                 ),
                 ScriptStepResult,
             )
