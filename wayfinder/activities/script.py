@@ -52,46 +52,53 @@ class ScriptActivities(ActivityGroup):
 
     @activity.defn(name=RUN_SCRIPT_STEP)
     async def run_script_step(self, request: ScriptStepInput) -> ScriptStepResult:
-        """Replay the step's actions from `start_action`; stop at the first that no longer
-        matches the page (its element, or what the page shows after it) and say why."""
+        """Replay `request.steps` in order, from action `start_action` of the first, until a
+        step leaves the page it started on (then the browser is checkpointed), or an action
+        no longer matches the page (its element, or what the page shows after it)."""
         run_id = request.lease.run_id
         values = request.values | self._decrypted(request.secrets)
         records: list[StepRecord] = []
         with as_activity_errors(0), self._rt.browser_guard(run_id):
             async with heartbeating() as heartbeat:
                 run = self._rt.host.get(run_id)
-                for index in range(request.start_action, len(request.step.actions)):
-                    scripted = request.step.actions[index]
-                    started = time.monotonic()
-                    action = scripted.bound(values)
-                    # The note reaches history if this host dies: never the typed value.
-                    heartbeat.note(f"step {request.step.number}: {action.type}")
-                    try:
-                        run.page = await replay.perform(run.page, action, scripted.target)
-                        if scripted.after is not None:
-                            await replay.check(
-                                run.page,
-                                scripted.after,
-                                text=scripted.after.expected_text(values),
+                start_url = run.page.url
+                start = request.start_action
+                for done, step in enumerate(request.steps):
+                    for index in range(start, len(step.actions)):
+                        scripted = step.actions[index]
+                        started = time.monotonic()
+                        action = scripted.bound(values)
+                        # The note reaches history if this host dies: never the typed value.
+                        heartbeat.note(f"step {step.number}: {action.type}")
+                        try:
+                            run.page = await replay.perform(run.page, action, scripted.target)
+                            if scripted.after is not None:
+                                text = scripted.after.expected_text(values)
+                                await replay.check(run.page, scripted.after, text=text)
+                        except replay.ReplayBroken as exc:
+                            return ScriptStepResult(
+                                records=records,
+                                done=done,
+                                checkpoint=await self._checkpoint(run_id, start_url),
+                                broken=BrokenAction(
+                                    index=index,
+                                    locator=exc.broken.locator,
+                                    reason=exc.broken.reason,
+                                ),
                             )
-                    except replay.ReplayBroken as exc:
-                        broken = BrokenAction(
-                            index=index, locator=exc.broken.locator, reason=exc.broken.reason
+                        number = request.first_number + len(records)
+                        elapsed = int((time.monotonic() - started) * 1000)
+                        records.append(
+                            _record(number, scripted, request.values, run.page.url, elapsed)
                         )
-                        checkpoint = await self._checkpoint(run_id)
-                        return ScriptStepResult(
-                            records=records, checkpoint=checkpoint, broken=broken
-                        )
-                    records.append(
-                        _record(
-                            request.first_number + len(records),
-                            scripted,
-                            request.values,
-                            run.page.url,
-                            int((time.monotonic() - started) * 1000),
-                        )
-                    )
-                return ScriptStepResult(records=records, checkpoint=await self._checkpoint(run_id))
+                    start = 0
+                    if run.page.url != start_url:
+                        break
+                return ScriptStepResult(
+                    records=records,
+                    done=done + 1,
+                    checkpoint=await self._checkpoint(run_id, start_url),
+                )
 
     @activity.defn(name=EXTRACT_BY_PLAN)
     async def extract_by_plan(self, request: ExtractByPlanInput) -> ExtractByPlanOutput:
@@ -114,8 +121,12 @@ class ScriptActivities(ActivityGroup):
         except SecretKeyError as exc:
             raise ApplicationError(str(exc), type="SecretKeyError", non_retryable=True) from exc
 
-    async def _checkpoint(self, run_id: str) -> Checkpoint | None:
+    async def _checkpoint(self, run_id: str, start_url: str) -> Checkpoint | None:
+        """The browser's state once the step has left the page it started on; None while it
+        stays there (the workflow then replays the page's steps after a rebuild)."""
         run = self._rt.host.get(run_id)
+        if run.page.url == start_url:
+            return None
         try:
             return await capture(run.context, run.page)
         except PlaywrightError as exc:

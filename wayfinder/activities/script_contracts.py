@@ -28,11 +28,13 @@ class PublishScriptInput(BaseModel):
 
 
 class ScriptStepInput(BaseModel):
+    """The steps still to replay: the activity runs them until one leaves its page."""
+
     lease: BrowserLease
     run_id: str
-    step: ScriptStep
+    steps: list[ScriptStep] = Field(min_length=1)
     start_action: int = 0
-    """Index of the first action to run (after the agent repaired an earlier one)."""
+    """Index of the first action to run in the first step (after the agent repaired one)."""
     first_number: int
     """Step-log number of the first action run."""
     values: dict[str, str]
@@ -42,7 +44,7 @@ class ScriptStepInput(BaseModel):
 
 
 class BrokenAction(BaseModel):
-    """The action of a step that could not be replayed, and why."""
+    """The action that could not be replayed (in step `done` of the input), and why."""
 
     index: int
     locator: str
@@ -53,6 +55,8 @@ class BrokenAction(BaseModel):
 class ScriptStepResult(BaseModel):
     records: list[StepRecord]
     """One per action run (up to the broken one, excluded)."""
+    done: int
+    """Steps of the input replayed whole."""
     checkpoint: Checkpoint | None = None
     broken: BrokenAction | None = None
 

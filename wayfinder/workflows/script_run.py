@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.activities.contracts import (
         EXTRACT_OUTPUT,
         TAKE_STEP,
+        Checkpoint,
         ExtractInput,
         ExtractOutput,
         LaunchBrowserInput,
@@ -83,6 +84,8 @@ class ScriptRunWorkflow:
             ),
         )
         self._recovered_from: str | None = None
+        self._resume_at = 0
+        """The step a rebuilt browser's replay starts at: the one after the last checkpoint."""
 
     @property
     def _script_run(self) -> ScriptRunResponse:
@@ -103,8 +106,7 @@ class ScriptRunWorkflow:
             await self._browser.launch()
             self._state.status = RunStatus.running
             outcome.publish_status(RunStatus.running)
-            for index in range(len(self._script.steps)):
-                await self._run_step(index)
+            await self._replay()
             self._state.output = await self._extract()
             await self._save_repairs()
             self._outcome = (RunStatus.completed, None)
@@ -123,17 +125,19 @@ class ScriptRunWorkflow:
         self._state.finished_at = workflow.now()
         return outcome.end_run(self._state)
 
-    async def _run_step(self, index: int) -> None:
-        """Replay step `index`; each action that breaks is repaired by the agent or fails."""
-        step = self._script.steps[index]
-        start = 0
-        while start < len(step.actions):
+    async def _replay(self) -> None:
+        """Replay the script a page at a time; an action that breaks is repaired by the agent
+        (or ends the run). A lost browser is rebuilt from the last checkpoint, and the replay
+        goes back to the step after it: the first step on the page it was on."""
+        steps = self._script.steps
+        index, start = 0, 0
+        while index < len(steps):
             result = await self._on_host(
                 RUN_SCRIPT_STEP,
                 ScriptStepInput(
                     lease=self._browser.leased,
                     run_id=self._state.run_id,
-                    step=step,
+                    steps=steps[index:],
                     start_action=start,
                     first_number=len(self._steps) + 1,
                     values=self._input.values,
@@ -142,13 +146,16 @@ class ScriptRunWorkflow:
                 ScriptStepResult,
             )
             if result is None:
-                continue  # the browser was rebuilt: replay the step from where it was
+                index, start = self._resume_at, 0
+                continue
             for record in result.records:
                 self._record(record)
-            self._browser.checkpoint = result.checkpoint or self._browser.checkpoint
             broken = result.broken
+            self._checkpointed(result.checkpoint, index + result.done)
+            index, start = index + result.done, 0
             if broken is None:
-                return
+                continue
+            step = steps[index]
             where = (
                 f"step {step.number} ({step.intent}), action {broken.index + 1} "
                 f"({step.actions[broken.index].action.type}): {broken.locator}: {broken.reason}"
@@ -157,32 +164,47 @@ class ScriptRunWorkflow:
                 raise _StepBroken(
                     f"{where}. Rerun with ai_fallback=True to let the agent repair the step."
                 )
-            start = await self._heal(step, broken.index, where)
+            healed = await self._heal(step, index, broken.index, where)
+            if healed is None:
+                index = self._resume_at
+            elif healed < len(step.actions):
+                start = healed
+            else:
+                index += 1
 
-    async def _heal(self, step: ScriptStep, index: int, where: str) -> int:
-        """Let the agent take action `index` of `step`; returns where the replay goes on."""
+    def _checkpointed(self, checkpoint: Checkpoint | None, resume_at: int) -> None:
+        """A rebuilt browser restores `checkpoint`; the replay then goes on at `resume_at`.
+
+        Steps checkpoint only when they leave a page: the fields typed on a page since are
+        typed again after a rebuild, so a step of typing costs no capture."""
+        if checkpoint is not None:
+            self._browser.checkpoint = checkpoint
+            self._resume_at = resume_at
+
+    async def _heal(self, step: ScriptStep, step_index: int, index: int, where: str) -> int | None:
+        """Let the agent take action `index` of `step`; returns where the replay goes on in
+        the step (None if the browser was lost meanwhile)."""
         scripted = step.actions[index]
         self._script_run.ai_fallback_triggered = True
         workflow.logger.info("healing %s", where)
-        while True:
-            result = await self._on_host(
-                TAKE_STEP,
-                StepInput(
-                    lease=self._browser.leased,
-                    number=len(self._steps) + 1,
-                    run_id=self._state.run_id,
-                    task=healing.instruction(scripted, self._input.values),
-                    feedback=[prompts.heal_note(step.intent, where)],
-                    recovered_from=self._recovered_from,
-                ),
-                StepResult,
-            )
-            if result is not None:
-                break
+        result = await self._on_host(
+            TAKE_STEP,
+            StepInput(
+                lease=self._browser.leased,
+                number=len(self._steps) + 1,
+                run_id=self._state.run_id,
+                task=healing.instruction(scripted, self._input.values),
+                feedback=[prompts.heal_note(step.intent, where)],
+                recovered_from=self._recovered_from,
+            ),
+            StepResult,
+        )
+        if result is None:
+            return None
         self._recovered_from = None
         record = result.record
         self._record(record)
-        self._browser.checkpoint = result.checkpoint or self._browser.checkpoint
+        self._checkpointed(result.checkpoint, step_index)
         if record.error or record.target is None:
             raise _StepBroken(
                 f"{where}; the agent could not repair it: "
