@@ -10,7 +10,6 @@ Temporal.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 
 from playwright.async_api import Error as PlaywrightError
@@ -35,7 +34,7 @@ from wayfinder.scripts.model import ElementTarget, PageCheck
 
 ACTION_TIMEOUT_MS = 5_000
 """How long one action may wait for its element to become actionable."""
-FIND_WAIT_S = 2.0
+FIND_WAIT_MS = 2_000
 """How long an element may take to appear (a page still rendering) before the step is broken."""
 CHECK_TIMEOUT_MS = 5_000
 """How long the page may take to reach what the recording saw after the action."""
@@ -63,14 +62,10 @@ def chain_of(target: ElementTarget) -> str:
 
 async def find(page: Page, target: ElementTarget) -> Locator:
     """The element of `target`, waiting briefly for a page that is still rendering."""
-    deadline = time.monotonic() + FIND_WAIT_S
-    while True:
-        try:
-            return await resolve_target(page, target)
-        except TargetNotFoundError as exc:
-            if time.monotonic() >= deadline:
-                raise ReplayBroken(Broken(chain_of(target), str(exc))) from None
-        await asyncio.sleep(0.1)
+    try:
+        return await resolve_target(page, target, timeout_ms=FIND_WAIT_MS)
+    except TargetNotFoundError as exc:
+        raise ReplayBroken(Broken(chain_of(target), str(exc))) from None
 
 
 async def perform(page: Page, action: Action, target: ElementTarget | None) -> Page:
