@@ -64,6 +64,12 @@ def _element_js() -> str:
     return Path(__file__).with_name("locators.js").read_text(encoding="utf-8")
 
 
+async def element_info(element: PlaywrightLocator) -> dict[str, Any]:
+    """What locators.js reads of the element: labels, texts, its CSS path ("css")..."""
+    info: dict[str, Any] = await element.evaluate(_element_js())
+    return info
+
+
 def to_playwright(scope: Scope, locator: Locator) -> PlaywrightLocator:
     """The Playwright locator `locator` stands for, within `scope`."""
     if locator.within is not None:
