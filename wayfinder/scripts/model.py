@@ -196,10 +196,7 @@ def rebase_url(recorded: str, recorded_start: str, start: str) -> str:
     return urlunsplit((now.scheme, now.netloc, target.path, target.query, target.fragment))
 
 
-_FILLER = frozenset(
-    "a an the into in to on of and then for input button select link textbox checkbox "
-    "combobox".split()
-)
+_FILLER = frozenset("a an the into in to on of and then for https http www".split())
 
 
 class ScriptStep(_Compact):
@@ -214,12 +211,13 @@ class ScriptStep(_Compact):
 
     @property
     def function_name(self) -> str:
-        """The name of the step's function in the generated code, e.g. `step_3_fill_name`."""
-        words: list[str] = []
-        for word in re.findall(r"[a-z0-9]+", self.intent.lower()):
-            if word not in _FILLER and word not in words:
-                words.append(word)
-        return "_".join(["step", str(self.number), *words[:4]])
+        """The step's function in the generated code: its verb and what it acts on, e.g.
+        `step_3_click_log_in` for "Click button 'Log in'"."""
+        words = re.findall(r"[a-z0-9]+", self.intent.lower())
+        quoted = re.search(r"'([^']+)'", self.intent)
+        subject = re.findall(r"[a-z0-9]+", quoted.group(1).lower()) if quoted else []
+        rest = subject or [w for w in words[1:] if w not in _FILLER]
+        return "_".join(["step", str(self.number), *words[:1], *rest[:3]])
 
 
 class ScriptParameter(_Compact):
