@@ -1,14 +1,22 @@
-"""Publishing a run as code: the locators recorded while it acted, the script built from its
-step log, and the generated Playwright program, run on its own with other values."""
+"""Publishing a run as code: the script built from a real run's step log, and the generated
+Playwright program, checked by ruff and run on its own with other values."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from tests.fixtures.admin_site import PASSWORD, AdminSite
 from tests.fixtures.sites import SiteServer
 from wayfinder import Client, RunStatus
-from wayfinder.models import TaskRunRequest
+from wayfinder.models import StepRecord, TaskRunRequest
 from wayfinder.scripts.build import build_script
 from wayfinder.scripts.codegen import generate_code
+from wayfinder.scripts.model import Script
 
 ADMIN_TASK = (
     'Fill "admin" into "Username", fill "{password}" into "Password", click "Log in", then '
@@ -17,14 +25,104 @@ ADMIN_TASK = (
 )
 
 
-async def test_explore(client: Client, sites: SiteServer, token: str) -> None:
-    AdminSite(sites).install()
-    request = TaskRunRequest(prompt=f"{token} " + ADMIN_TASK.format(password=PASSWORD), url=f"{sites.url}/admin")
+@pytest.fixture(scope="module")
+def admin(sites: SiteServer) -> AdminSite:
+    return AdminSite(sites).install()
+
+
+@pytest.fixture(scope="module")
+async def admin_run(
+    client: Client, admin: AdminSite
+) -> tuple[TaskRunRequest, list[StepRecord], Script]:
+    """One real run on the back office (log in, add a product), and its script."""
+    request = TaskRunRequest(
+        prompt=ADMIN_TASK.format(password=PASSWORD), url=f"{admin.sites.url}/admin"
+    )
     result = await client.run_task(request.prompt, url=request.url, wait_for_completion=True)
-    steps = await client.get_run_steps(result.run_id)
-    for s in steps:
-        print(s.summary(), s.target, s.after)
     assert result.status is RunStatus.completed, result.failure_reason
-    script = build_script(request, steps)
-    print(script.model_dump_json(indent=1))
-    print(generate_code(script))
+    steps = await client.get_run_steps(result.run_id)
+    return request, steps, build_script(request, steps)
+
+
+def test_typed_and_chosen_values_become_parameters(
+    admin_run: tuple[TaskRunRequest, list[StepRecord], Script], admin: AdminSite
+) -> None:
+    _, _, script = admin_run
+    assert [(p.name, p.default, p.secret) for p in script.parameters] == [
+        ("url", f"{admin.sites.url}/admin", False),
+        ("username", "admin", False),
+        ("password", None, True),
+        ("name", "Blue Kettle", False),
+        ("price", "19.99", False),
+        ("category", "Kitchen", False),
+    ]
+    assert [s.intent for s in script.steps] == [
+        "Type the username into input 'Username'",
+        "Type the password into input 'Password'",
+        "Click button 'Log in'",
+        "Type the name into input 'Name'",
+        "Type the price into input 'Price'",
+        "Choose the category in select 'Category'",
+        "Click button 'Add product'",
+    ]
+    # What the page showed after adding, with the values as placeholders for a rerun.
+    after = script.steps[-1].actions[-1].after
+    assert after is not None
+    assert after.text == "Added {name} ({price}) to {category}."
+    values = {"name": "Red Teapot", "price": "7.50", "category": "Garden"}
+    assert after.expected_text(values) == "Added Red Teapot (7.50) to Garden."
+
+
+def test_the_password_is_nowhere_in_the_script_or_code(
+    admin_run: tuple[TaskRunRequest, list[StepRecord], Script],
+) -> None:
+    _, steps, script = admin_run
+    password_step = next(s for s in steps if s.target and s.target.secret)
+    assert password_step.element == "input 'Password'"
+    assert PASSWORD not in password_step.model_dump_json(exclude={"action"})
+    assert PASSWORD not in script.model_dump_json()
+    assert PASSWORD not in generate_code(script)
+    assert "[secret]" in script.prompt
+
+
+def test_generated_code_passes_ruff(
+    admin_run: tuple[TaskRunRequest, list[StepRecord], Script], tmp_path: Path
+) -> None:
+    code = generate_code(admin_run[2])
+    path = tmp_path / "add_product.py"
+    path.write_text(code)
+    ruff = Path(sys.executable).with_name("ruff")
+    # The project's rule set, without its pyproject (the script lives outside the project).
+    checked = subprocess.run(
+        [str(ruff), "check", "--isolated", "--line-length", "100", "--select",
+         "E,F,I,UP,B,ASYNC,RUF", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + code
+
+
+def test_generated_script_runs_standalone_with_other_values(
+    admin_run: tuple[TaskRunRequest, list[StepRecord], Script],
+    admin: AdminSite,
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "add_product.py"
+    path.write_text(generate_code(admin_run[2]))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PASSWORD")}
+    args = [sys.executable, "-I", str(path), "--name", "Red Teapot", "--price", "7.50"]
+    args += ["--category", "Garden"]
+    # A secret has no default: the script refuses to start without it.
+    refused = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert refused.returncode == 2 and "--password is required" in refused.stderr
+    ran = subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        env={**env, "PASSWORD": PASSWORD},
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert {"kind": "product", "name": "Red Teapot", "price": "7.50", "category": "Garden"} in (
+        admin.products
+    )

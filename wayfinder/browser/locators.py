@@ -36,6 +36,8 @@ redesign or two, few enough to keep the step log compact."""
 MAX_NAME = 120
 """Longer accessible names or texts are not used as locators (they are content, not names)."""
 AFTER_TEXT_MAX = 100
+ARIA_TIMEOUT_MS = 1_000
+"""aria_snapshot waits for its element: a vanished one must not hold the step up for long."""
 _ARIA_LINE = re.compile(r'^- ([a-z]+)(?: "((?:[^"\\]|\\.)*)")?')
 _SALIENT = "h1, h2, h3, [role=alert], [role=status], [aria-live], output, dialog[open]"
 _PAGE_LINES_JS = f"""
@@ -60,6 +62,12 @@ class TargetNotFoundError(Exception):
 @cache
 def _element_js() -> str:
     return Path(__file__).with_name("locators.js").read_text(encoding="utf-8")
+
+
+async def element_info(element: PlaywrightLocator) -> dict[str, Any]:
+    """What locators.js reads of the element: labels, texts, its CSS path ("css")..."""
+    info: dict[str, Any] = await element.evaluate(_element_js())
+    return info
 
 
 def to_playwright(scope: Scope, locator: Locator) -> PlaywrightLocator:
@@ -168,20 +176,22 @@ async def record_target(
     in its frame. Call it before the action acts."""
     element = resolve_element(page, snapshot, element_id)
     ref = snapshot.elements[element_id.strip().strip("[]").strip()]
-    # evaluate_all does not wait for the element, as evaluate would if it is gone.
-    infos: list[dict[str, Any]] = await element.evaluate_all(f"els => els.map({_element_js()})")
-    if len(infos) != 1:
-        return None
-    info = infos[0]
-    try:
-        aria = await element.aria_snapshot(timeout=2_000)
-    except PlaywrightError:
-        aria = ""
-    role_name = _aria_role_name(aria)
     frames = page.frames
     frame = frames[ref.frame_index] if 0 <= ref.frame_index < len(frames) else page.main_frame
+    # Independent round trips go together: this runs on every action of every run.
+    # (evaluate_all does not wait for a missing element, as evaluate would.)
+    infos, aria = await asyncio.gather(
+        element.evaluate_all(f"els => els.map({_element_js()})"), _aria_snapshot(element)
+    )
+    if len(infos) != 1:
+        return None
+    info: dict[str, Any] = infos[0]
+    role_name = _aria_role_name(aria)
     proposed = _candidates(info, role_name)
-    unique = await _unique(frame, proposed, ref.id)
+    css = Locator(kind="css", value=info["css"])
+    unique, css_unique, frame_path = await asyncio.gather(
+        _unique(frame, proposed, ref.id), _matches_only(frame, css, ref.id), _frame_path(frame)
+    )
     if not unique and proposed:
         # Unique only within its card or row ("Add to cart" on every product): scope the
         # best semantic locators to a container.
@@ -191,22 +201,26 @@ async def record_target(
             for loc in proposed[:2]
         ]
         unique = await _unique(frame, scoped, ref.id)
-    css = Locator(kind="css", value=info["css"])
-    if await _matches_only(frame, css, ref.id):
+    if css_unique:
         unique.append(css)
-    secret = info["type"] == "password" or info["autocomplete"] == "one-time-code"
-    name = role_name[1] if role_name is not None and role_name[1] else ""
-    if info["tag"] not in ("input", "select", "textarea") or not name:
-        name = name or (info["labels"] or [info["ariaLabel"]])[0]
-    name = name or info["name"] or info["placeholder"]
+    accessible_name = role_name[1] if role_name is not None else None
+    labels = [*info["labels"], info["ariaLabel"], info["name"], info["placeholder"]]
     return ElementTarget(
         locators=unique,
-        frames=await _frame_path(frame),
+        frames=frame_path,
         tag=info["tag"],
         input_type=info["type"],
-        field_name=name or None,
-        secret=secret,
+        field_name=accessible_name or next((x for x in labels if x), None),
+        secret=info["type"] == "password" or info["autocomplete"] == "one-time-code",
     )
+
+
+async def _aria_snapshot(element: PlaywrightLocator) -> str:
+    """Playwright's own role and name for the element ("" when it has none to give)."""
+    try:
+        return await element.aria_snapshot(timeout=ARIA_TIMEOUT_MS)
+    except PlaywrightError:
+        return ""
 
 
 async def _page_lines(page: Page) -> dict[str, list[str]]:
@@ -251,13 +265,16 @@ class ActionRecorder:
 
     @classmethod
     async def start(cls, page: Page, snapshot: PageSnapshot, action: Action) -> ActionRecorder:
-        element_id = getattr(action, "element_id", None)
+        element_id: str | None = getattr(action, "element_id", None)
         target: ElementTarget | None = None
         before: frozenset[str] = frozenset()
         try:
             if element_id and element_id.strip().strip("[]").strip() in snapshot.elements:
-                target = await record_target(page, snapshot, element_id)
-            before = await page_text_lines(page)
+                target, before = await asyncio.gather(
+                    record_target(page, snapshot, element_id), page_text_lines(page)
+                )
+            else:
+                before = await page_text_lines(page)
         except PlaywrightError:
             pass  # the page moved under us; the step goes on unrecorded
         return cls(page, target, before)

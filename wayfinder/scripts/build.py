@@ -197,6 +197,8 @@ def build_script(
             value = _value_of(action)
             if value is not None:
                 field = target.field_name if target else None
+                if field is None and record.element:  # "input 'Email'" -> Email
+                    field = record.element.partition(" ")[2].strip("'") or None
                 parameter = parameter_name(field, taken)
                 secret = bool(target and target.secret)
                 where = f"{_VERBS[action.type]} {record.element or 'a field'}"

@@ -169,7 +169,7 @@ class _StepWriter:
             self._on(action, [_Call("hover")])
         elif isinstance(a, KeypressAction):
             for key in a.keys:
-                self._page([_Call("keyboard"), _Call("press", [_lit(key)])])
+                self.lines.append(f"    page.keyboard.press({_lit(key)})")
         elif isinstance(a, ScrollAction):
             if action.target is not None and action.target.locators:
                 self._on(action, [_Call("hover")])

@@ -196,10 +196,7 @@ def rebase_url(recorded: str, recorded_start: str, start: str) -> str:
     return urlunsplit((now.scheme, now.netloc, target.path, target.query, target.fragment))
 
 
-_FILLER = frozenset(
-    "a an the into in to on of and then for input button select link textbox checkbox "
-    "combobox".split()
-)
+_FILLER = frozenset("a an the into in to on of and then for https http www".split())
 
 
 class ScriptStep(_Compact):
@@ -214,12 +211,13 @@ class ScriptStep(_Compact):
 
     @property
     def function_name(self) -> str:
-        """The name of the step's function in the generated code, e.g. `step_3_fill_name`."""
-        words: list[str] = []
-        for word in re.findall(r"[a-z0-9]+", self.intent.lower()):
-            if word not in _FILLER and word not in words:
-                words.append(word)
-        return "_".join(["step", str(self.number), *words[:4]])
+        """The step's function in the generated code: its verb and what it acts on, e.g.
+        `step_3_click_log_in` for "Click button 'Log in'"."""
+        words = re.findall(r"[a-z0-9]+", self.intent.lower())
+        quoted = re.search(r"'([^']+)'", self.intent)
+        subject = re.findall(r"[a-z0-9]+", quoted.group(1).lower()) if quoted else []
+        rest = subject or [w for w in words[1:] if w not in _FILLER]
+        return "_".join(["step", str(self.number), *words[:1], *rest[:3]])
 
 
 class ScriptParameter(_Compact):
@@ -235,31 +233,36 @@ class ScriptParameter(_Compact):
 
 
 class FieldSource(_Compact):
-    """Where one field of an extracted record sits, relative to its row (or the page)."""
+    """Where one field of an extracted record sits, relative to its row."""
 
     field: str
     """The property name in the extraction schema."""
     selector: str
-    """CSS selector relative to the row element ("" = the row itself)."""
+    """CSS selector relative to the row element (`:scope > ...` allowed; "" = the row)."""
     attribute: str | None = None
     """Read this attribute (e.g. href) instead of the element's text."""
-    type: Literal["string", "number", "integer", "boolean"] = "string"
+    type: Literal["string", "number", "integer"] = "string"
     """How the text is converted (the schema's type for the field)."""
     pattern: str | None = None
-    """A regex whose first group is the value within the text (e.g. `\\$([0-9.]+)`)."""
+    """A regex whose first group is the value within the text (e.g. `^Rating: (.*?)$`); for
+    numbers, without one the first number in the text is the value."""
+
+
+PlanShape = Literal["array", "object", "object_with_array"]
 
 
 class ExtractionPlan(_Compact):
     """How to extract the run's data from the page without the model: where its rows are and
     where each field sits in a row. `wayfinder.browser.extraction_plan.extract` runs it."""
 
-    frames: list[str] = Field(default_factory=list)
-    rows: str | None = None
-    """CSS selector matching every row (None: the data is a single record on the page)."""
+    rows: str
+    """CSS selector of the rows, in the main frame (for `object`: of the one record)."""
+    limit: int | None = None
+    """Only the first rows: the run took the first `limit` of more (the top 3 products)."""
     fields: list[FieldSource]
-    shape: Literal["array", "object", "object_with_array"] = "array"
-    """array: the output is the list of rows; object: one record; object_with_array: an
-    object whose `array_field` holds the rows."""
+    shape: PlanShape = "array"
+    """array: the output is the list of rows; object: the first row; object_with_array: an
+    object whose only property, `array_field`, holds the rows."""
     array_field: str | None = None
 
 
