@@ -14,6 +14,7 @@ import pytest
 from tests.fixtures.admin_site import PASSWORD, AdminSite
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
+from tests.fixtures.sites_data import PRODUCT_SCHEMA
 from tests.fixtures.worker_process import WorkerProcess
 from wayfinder import Client, RunStatus, TaskRunResponse
 from wayfinder.published import PublishedWorkflowNotFoundError, WorkflowParameterError
@@ -254,3 +255,51 @@ async def test_a_rerun_runs_on_another_worker_process(
         )
     assert again.status is RunStatus.completed, again.failure_reason
     assert ("Copper Pan", "19.99") in _names(admin)
+
+
+def _shop(rows: list[tuple[str, str, float]]) -> str:
+    cards = "".join(
+        f'<article class="card"><h2><a href="/rerun-shop/{i}">{name}</a></h2>'
+        f'<p class="price">{price}</p><p class="rating">Rating: {rating}</p></article>'
+        for i, (name, price, rating) in enumerate(rows)
+    )
+    return (
+        "<!doctype html><html><head><title>Lamps | Rerun shop</title></head><body>"
+        f'<h1>Our products</h1><section class="grid" aria-label="Products">{cards}</section>'
+        "</body></html>"
+    )
+
+
+async def test_an_extraction_rerun_reads_the_new_rows_without_the_model(
+    client: Client, sites: SiteServer, fake_model: FakeAnthropicServer
+) -> None:
+    rows = [
+        ("Alpha Lamp", "$10.00", 4.1),
+        ("Beta Fan", "$20.00", 3.9),
+        ("Gamma Desk", "$30.00", 4.7),
+        ("Delta Chair", "$40.00", 4.0),
+    ]
+    shown = {"rows": rows}
+    sites.add_page("/rerun-shop", lambda req: _shop(shown["rows"]))
+    run = await client.run_task(
+        "Extract the name, price, and rating of the top 3 products",
+        url=f"{sites.url}/rerun-shop",
+        data_extraction_schema=PRODUCT_SCHEMA,
+        publish_workflow=True,
+        wait_for_completion=True,
+    )
+    assert run.status is RunStatus.completed, run.failure_reason
+    assert [p["name"] for p in run.output] == ["Alpha Lamp", "Beta Fan", "Gamma Desk"]
+    assert run.workflow_id
+
+    shown["rows"] = [("Zeta Stool", "$5.50", 3.2), *rows[::-1]]
+    calls = len(fake_model.requests())
+    again = await client.run_workflow(run.workflow_id, wait_for_completion=True)
+    assert again.status is RunStatus.completed, again.failure_reason
+    assert again.output == [
+        {"name": "Zeta Stool", "price": "$5.50", "rating": 3.2},
+        {"name": "Delta Chair", "price": "$40.00", "rating": 4.0},
+        {"name": "Gamma Desk", "price": "$30.00", "rating": 4.7},
+    ]
+    assert len(fake_model.requests()) == calls
+    assert again.script_run and not again.script_run.extraction_by_model
