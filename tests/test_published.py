@@ -303,3 +303,54 @@ async def test_an_extraction_rerun_reads_the_new_rows_without_the_model(
     ]
     assert len(fake_model.requests()) == calls
     assert again.script_run and not again.script_run.extraction_by_model
+
+
+async def test_a_run_published_after_the_fact_reruns_from_the_shell(
+    client: Client, sites: SiteServer, admin: AdminSite, settings: Settings
+) -> None:
+    run = await client.run_task(
+        f'Fill "admin" into "Username", fill "{PASSWORD}" into "Password", click "Log in"',
+        url=f"{sites.url}/admin",
+        wait_for_completion=True,
+    )
+    assert run.status is RunStatus.completed, run.failure_reason
+    assert run.workflow_id is None
+    workflow = await client.publish_run(run.run_id)
+    assert workflow.workflow_id.startswith("wpid_") and workflow.source_run_id == run.run_id
+    assert (await client.publish_run(run.run_id)).workflow_id == workflow.workflow_id
+    secret = next(p.name for p in workflow.parameters if p.secret)
+    assert "{" + secret + "}" in workflow.prompt and PASSWORD not in workflow.prompt
+
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": settings.temporal_address or "",
+        "WAYFINDER_TASK_QUEUE": settings.task_queue,
+        "WAYFINDER_HOME": str(settings.home / "shell"),
+        "WAYFINDER_SECRET_KEY": secret_key(settings).decode(),
+    }
+    command = ["rerun", workflow.workflow_id, "--param", f"{secret}={PASSWORD}"]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wayfinder.cli", *command, env=env, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 90)
+    assert process.returncode == 0, out.decode()
+    rerun = TaskRunResponse.model_validate_json(out)
+    assert rerun.status is RunStatus.completed and rerun.run_id.startswith("wr_")
+    assert rerun.usage.model_calls == 0
+
+
+async def test_run_with_agent_runs_the_original_task_with_the_model(
+    client: Client, published: TaskRunResponse, admin: AdminSite
+) -> None:
+    assert published.workflow_id
+    workflow = await client.get_workflow(published.workflow_id)
+    secret = next(p.name for p in workflow.parameters if p.secret)
+    before = len(admin.products)
+    run = await client.run_workflow(
+        published.workflow_id, {secret: PASSWORD}, run_with="agent", wait_for_completion=True
+    )
+    assert run.status is RunStatus.completed, run.failure_reason
+    assert run.run_id.startswith("tsk_") and run.usage.model_calls > 0
+    assert admin.products[before:] == [
+        {"kind": "product", "name": "Blue Kettle", "price": "19.99", "category": "Kitchen"}
+    ]
