@@ -164,7 +164,7 @@ def _record(
     return StepRecord(
         number=number,
         action=scripted.bound(public),
-        element=replay.chain_of(target).split(" | ")[0] if target else None,
+        element=(target.description or replay.chain_of(target)) if target else None,
         url=url,
         target=target,
         after=scripted.after,
