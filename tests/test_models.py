@@ -29,7 +29,12 @@ def _error(**fields: object) -> str:
         ({"engine": "openai_cua"}, "engine 'openai_cua' is not supported yet"),
         ({"engine": "skyvern_v9"}, "engine"),
         ({"webhook_url": "https://hooks.example.com"}, "webhook_url is not supported yet"),
-        ({"proxy_location": "RESIDENTIAL"}, "proxy_location is not supported yet"),
+        ({"proxy_location": "http://proxy:8080"}, 'give a proxy URL as {"url"'),
+        ({"proxy_location": {"url": "ftp://u:secret@proxy:21"}}, "proxy_location.url must be"),
+        (
+            {"browser_session_id": "pbs_1", "proxy_location": "RESIDENTIAL"},
+            "browser_session_id cannot go with proxy_location",
+        ),
         (
             {"browser_session_id": "pbs_1", "user_agent": "Bot/1"},
             "browser_session_id cannot go with user_agent",

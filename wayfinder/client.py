@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 import temporalio.client
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from temporalio.client import (
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
@@ -43,6 +43,9 @@ from wayfinder.models import (
     TaskRunResponse,
 )
 from wayfinder.plugin import WayfinderPlugin
+from wayfinder.proxies import prepare_proxy
+from wayfinder.request_options import RequestOptions, applies_request_options, call_temporal
+from wayfinder.request_options import rpc_options as _rpc_options
 from wayfinder.sessions import DEFAULT_TIMEOUT, Sessions
 from wayfinder.settings import Settings, get_settings
 from wayfinder.visibility import (
@@ -72,17 +75,6 @@ log = logging.getLogger(__name__)
 
 
 
-class RequestOptions(BaseModel):
-    """Per-call options for the calls this client makes to Temporal."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    timeout_in_seconds: float | None = Field(default=None, gt=0)
-    """Deadline of each Temporal RPC the call makes."""
-    additional_headers: dict[str, str] | None = None
-    """Sent as gRPC metadata with each RPC (an auth proxy in front of Temporal can read them)."""
-
-
 _RUN_FAILURE_TYPES = frozenset(FAILURE_TYPES.values())
 
 
@@ -100,9 +92,9 @@ class Client(PublishedWorkflows):
     ) -> None:
         """Wrap a Temporal client that already carries `WayfinderPlugin`."""
         self.temporal = temporal
-        self.settings = settings or get_settings()
+        self.settings = settings or _settings_of(temporal)
         self.task_queue = task_queue or self.settings.task_queue
-        self.ui_url = ui_url
+        self.ui_url = ui_url or self.settings.ui_url
         self._resources = _resources or AsyncExitStack()
         self._worker_failure: BaseException | None = None
 
@@ -264,6 +256,7 @@ class Client(PublishedWorkflows):
         )
         return await self.start(request, request_options=request_options)
 
+    @applies_request_options
     async def start(
         self,
         request: TaskRunRequest,
@@ -274,12 +267,14 @@ class Client(PublishedWorkflows):
         rpc = _rpc_options(request_options)
         if request.run_with == "code":
             return await self._run_code(request, rpc)
+        proxy = prepare_proxy(request.proxy_location, _settings_of(self.temporal))
+        request = request.model_copy(update={"proxy_location": proxy})
         if request.browser_session_id is not None:
             await self._sessions.check_open(request.browser_session_id, rpc)
         run_id = f"{RUN_ID_PREFIX}{ULID()}"
         created_at = datetime.now(UTC)
         try:
-            handle = await self.temporal.start_workflow(
+            handle = await call_temporal(self).start_workflow(
                 TaskRunWorkflow.run,
                 TaskRunInput(request=request, created_at=created_at, app_url=self._app_url(run_id)),
                 id=run_id,
@@ -323,12 +318,13 @@ class Client(PublishedWorkflows):
             final = _final_state(exc)
             return final or await self.get_run(handle.id, request_options=request_options)
 
+    @applies_request_options
     async def get_run(
         self, run_id: str, *, request_options: RequestOptions | dict[str, Any] | None = None
     ) -> TaskRunResponse:
         """The run's current state: live while it runs, its final result once it has ended."""
         rpc = _rpc_options(request_options)
-        handle = self.temporal.get_workflow_handle_for(TaskRunWorkflow.run, run_id)
+        handle = call_temporal(self).get_workflow_handle_for(TaskRunWorkflow.run, run_id)
         description = await self._describe(run_id, rpc)
         status = description.status
         if status == WorkflowExecutionStatus.RUNNING:
@@ -359,6 +355,7 @@ class Client(PublishedWorkflows):
                     return final
         return await self._closed_outside_wayfinder(handle, description)
 
+    @applies_request_options
     async def list_runs(
         self,
         status: RunStatus | str | None = None,
@@ -379,7 +376,7 @@ class Client(PublishedWorkflows):
         try:
             runs = [
                 summary_of(execution, self._app_url(execution.id))
-                async for execution in self.temporal.list_workflows(
+                async for execution in call_temporal(self).list_workflows(
                     runs_query(wanted), limit=limit, **rpc
                 )
             ]
@@ -388,6 +385,7 @@ class Client(PublishedWorkflows):
             raise
         return sorted(runs, key=lambda run: run.created_at, reverse=True)
 
+    @applies_request_options
     async def get_run_steps(
         self,
         run_id: str,
@@ -398,9 +396,10 @@ class Client(PublishedWorkflows):
         """Steps numbered above `after` (needs a live worker, as every Temporal query does)."""
         rpc = _rpc_options(request_options)
         await self._describe(run_id, rpc)
-        handle = self.temporal.get_workflow_handle(run_id)
+        handle = call_temporal(self).get_workflow_handle(run_id)
         return await handle.query(TaskRunWorkflow.get_steps, after, **rpc)
 
+    @applies_request_options
     async def cancel_run(
         self, run_id: str, *, request_options: RequestOptions | dict[str, Any] | None = None
     ) -> None:
@@ -413,12 +412,13 @@ class Client(PublishedWorkflows):
         description = await self._describe(run_id, rpc)
         if description.status != WorkflowExecutionStatus.RUNNING:
             return
-        await self.temporal.get_workflow_handle(run_id).cancel(**rpc)
+        await call_temporal(self).get_workflow_handle(run_id).cancel(**rpc)
 
     @property
     def _sessions(self) -> Sessions:
-        return Sessions(self.temporal, self.task_queue)
+        return Sessions(call_temporal(self), self.task_queue)
 
+    @applies_request_options
     async def create_browser_session(
         self,
         timeout: int = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - the session's lifetime, in minutes
@@ -432,6 +432,7 @@ class Client(PublishedWorkflows):
         """
         return await self._sessions.create(timeout, _rpc_options(request_options))
 
+    @applies_request_options
     async def get_browser_session(
         self,
         browser_session_id: str,
@@ -441,6 +442,7 @@ class Client(PublishedWorkflows):
         """The session's current state, or its final one once it has ended."""
         return await self._sessions.get(browser_session_id, _rpc_options(request_options))
 
+    @applies_request_options
     async def list_browser_sessions(
         self,
         status: BrowserSessionStatus | str | None = None,
@@ -452,6 +454,7 @@ class Client(PublishedWorkflows):
         needed; `runs` is left empty here: `get_browser_session` has it)."""
         return await self._sessions.list(status, limit, _rpc_options(request_options))
 
+    @applies_request_options
     async def close_browser_session(
         self,
         browser_session_id: str,
@@ -464,7 +467,7 @@ class Client(PublishedWorkflows):
 
     async def _describe(self, run_id: str, rpc: dict[str, Any]) -> WorkflowExecutionDescription:
         try:
-            return await self.temporal.get_workflow_handle(run_id).describe(**rpc)
+            return await call_temporal(self).get_workflow_handle(run_id).describe(**rpc)
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise RunNotFoundError(f"no run with id {run_id!r}") from None
@@ -535,13 +538,8 @@ def _final_state(error: WorkflowFailureError) -> TaskRunResponse | None:
     return None
 
 
-def _rpc_options(options: RequestOptions | dict[str, Any] | None) -> dict[str, Any]:
-    if options is None:
-        return {}
-    options = RequestOptions.model_validate(options)
-    rpc: dict[str, Any] = {}
-    if options.timeout_in_seconds is not None:
-        rpc["rpc_timeout"] = timedelta(seconds=options.timeout_in_seconds)
-    if options.additional_headers:
-        rpc["rpc_metadata"] = {k.lower(): v for k, v in options.additional_headers.items()}
-    return rpc
+def _settings_of(temporal: temporalio.client.Client) -> Settings:
+    """The settings of the client's WayfinderPlugin (what `connect` was given)."""
+    plugins = temporal.config()["plugins"]
+    found = (p.settings for p in plugins if isinstance(p, WayfinderPlugin))
+    return next(found, None) or get_settings()

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from wayfinder.actions import LoggedAction
+from wayfinder.proxy_url import ProxyLocation, check_location
 from wayfinder.scripts.model import ElementTarget, PageCheck
 from wayfinder.urls import check_http_url
 
@@ -129,7 +130,8 @@ class TaskRunRequest(BaseModel):
     started.
     """
 
-    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+    # Inputs may hold credentials (proxy URLs, headers): errors name the field, not the value.
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, hide_input_in_errors=True)
 
     prompt: str = Field(min_length=1)
     url: str | None = None
@@ -138,7 +140,8 @@ class TaskRunRequest(BaseModel):
     timeout: float = Field(default=1800, gt=0)
     max_steps: int | None = Field(default=None, ge=1)
     data_extraction_schema: dict[str, Any] | None = None
-    proxy_location: str | None = None
+    proxy_location: ProxyLocation | None = None
+    """A location name mapped in WAYFINDER_PROXIES, or a `ProxyURL`; 'NONE' becomes None."""
     browser_session_id: str | None = None
     publish_workflow: bool = False
     webhook_url: str | None = None
@@ -175,6 +178,11 @@ class TaskRunRequest(BaseModel):
                 "'skyvern_v1'"
             )
         return value
+
+    @field_validator("proxy_location", mode="before")
+    @classmethod
+    def _proxy_location(cls, value: Any) -> Any:
+        return check_location(value)
 
     @field_validator("data_extraction_schema", mode="before")
     @classmethod
@@ -215,7 +223,6 @@ class TaskRunRequest(BaseModel):
     @model_validator(mode="after")
     def _reject_unimplemented(self) -> TaskRunRequest:
         not_yet = {
-            "proxy_location": self.proxy_location is not None,
             "webhook_url": self.webhook_url is not None,
             "totp_identifier": self.totp_identifier is not None,
             "totp_url": self.totp_url is not None,
@@ -234,6 +241,7 @@ class TaskRunRequest(BaseModel):
                 "browser_address": self.browser_address is not None,
                 "user_agent": self.user_agent is not None,
                 "extra_http_headers": self.extra_http_headers is not None,
+                "proxy_location": self.proxy_location is not None,
             }
             clashing = [name for name, is_set in shaping.items() if is_set]
             if clashing:

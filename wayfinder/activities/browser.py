@@ -22,6 +22,8 @@ from wayfinder.activities.runtime import ActivityGroup
 from wayfinder.browser.checkpoint import NAVIGATION_TIMEOUT_MS, restore
 from wayfinder.browser.host import BrowserGoneError, BrowserRun, BrowserUnreachableError
 from wayfinder.models import FileInfo
+from wayfinder.proxies import ProxyNotConfiguredError, resolve_proxy
+from wayfinder.secrets import SecretKeyError
 
 
 class BrowserActivities(ActivityGroup):
@@ -71,12 +73,18 @@ class BrowserActivities(ActivityGroup):
     async def _open(self, request: LaunchBrowserInput, *, reserved: bool) -> BrowserRun:
         checkpoint = request.checkpoint
         try:
+            proxy = resolve_proxy(request.proxy, self._rt.settings)
+        except (ProxyNotConfiguredError, SecretKeyError) as exc:
+            # Another worker would not do better: its configuration is the deployment's.
+            raise ApplicationError(str(exc), type="ProxyNotConfigured", non_retryable=True) from exc
+        try:
             return await self._rt.host.open(
                 request.run_id,
                 browser_address=request.browser_address,
                 reserved=reserved,
                 user_agent=request.user_agent,
                 extra_http_headers=request.extra_http_headers,
+                proxy=proxy,
                 storage_state=checkpoint.storage_state if checkpoint else None,
                 generation=request.generation,
             )

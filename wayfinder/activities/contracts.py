@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from wayfinder.browser.checkpoint import Checkpoint
 from wayfinder.models import FileInfo, ModelOverride, StepRecord, TokenUsage
+from wayfinder.proxy_url import ProxyLocation
 
 LAUNCH_BROWSER = "launch_browser"
 TAKE_STEP = "take_step"
@@ -56,6 +57,9 @@ class LaunchBrowserInput(BaseModel):
     """A browser started elsewhere to attach to over CDP, instead of this host's Chromium."""
     user_agent: str | None = None
     extra_http_headers: dict[str, str] | None = None
+    proxy: ProxyLocation | None = None
+    """The run's `proxy_location` as history may hold it: a name or a sealed URL, resolved by
+    the worker (`wayfinder.proxies.resolve_proxy`)."""
     checkpoint: Checkpoint | None = None
     """Rebuild the run's browser from this checkpoint instead of opening `url` (recovery)."""
     generation: str = ""

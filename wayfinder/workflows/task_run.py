@@ -84,6 +84,7 @@ class TaskRunWorkflow:
                     browser_address=request.browser_address,
                     user_agent=request.user_agent,
                     extra_http_headers=request.extra_http_headers,
+                    proxy=request.proxy_location,
                 ),
                 screenshot_scrolls=request.max_screenshot_scrolls or 0,
             )
