@@ -3,16 +3,20 @@ Playwright program, checked by ruff and run on its own with other values."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Page
 
 from tests.fixtures.admin_site import PASSWORD, AdminSite
-from tests.fixtures.sites import SiteServer
+from tests.fixtures.sites import SHOP_CATEGORIES, SiteServer
 from wayfinder import Client, RunStatus
+from wayfinder.browser.extraction_plan import plan_extraction
 from wayfinder.models import StepRecord, TaskRunRequest
 from wayfinder.scripts.build import build_script
 from wayfinder.scripts.codegen import generate_code
@@ -23,6 +27,16 @@ ADMIN_TASK = (
     'fill "Blue Kettle" into "Name", fill "19.99" into "Price", select "Kitchen" from '
     '"Category", then click "Add product".'
 )
+
+
+def _ruff_check(path: Path) -> subprocess.CompletedProcess[str]:
+    """The project's rule set, without its pyproject (the script lives outside the project)."""
+    ruff = Path(sys.executable).with_name("ruff")
+    return subprocess.run(
+        [str(ruff), "check", "--isolated", "--line-length", "100", "--select",
+         "E,F,I,UP,B,ASYNC,RUF", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -91,13 +105,7 @@ def test_generated_code_passes_ruff(
     code = generate_code(admin_run[2])
     path = tmp_path / "add_product.py"
     path.write_text(code)
-    ruff = Path(sys.executable).with_name("ruff")
-    # The project's rule set, without its pyproject (the script lives outside the project).
-    checked = subprocess.run(
-        [str(ruff), "check", "--isolated", "--line-length", "100", "--select",
-         "E,F,I,UP,B,ASYNC,RUF", str(path)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    checked = _ruff_check(path)
     assert checked.returncode == 0, checked.stdout + code
 
 
@@ -126,3 +134,45 @@ def test_generated_script_runs_standalone_with_other_values(
     assert {"kind": "product", "name": "Red Teapot", "price": "7.50", "category": "Garden"} in (
         admin.products
     )
+
+
+PRICE_LIST_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"item": {"type": "string"}, "price": {"type": "number"}},
+    },
+}
+
+
+def _price_list(slug: str) -> list[dict[str, object]]:
+    return [
+        {"item": name, "price": float(price.strip("$"))}
+        for name, price, _ in SHOP_CATEGORIES[slug]["items"]
+    ]
+
+
+async def test_generated_script_prints_the_rows_of_another_page(
+    page: Page, sites: SiteServer, tmp_path: Path
+) -> None:
+    """An extraction-only script, planned on one category page, reads another's rows."""
+    url = f"{sites.url}/shop/category/garden"
+    await page.goto(url)
+    plan = await plan_extraction(page, _price_list("garden"), PRICE_LIST_SCHEMA)
+    assert plan is not None
+    request = TaskRunRequest(
+        prompt="List every item and its price", url=url, data_extraction_schema=PRICE_LIST_SCHEMA
+    )
+    code = generate_code(build_script(request, [], extraction=plan))
+    path = tmp_path / "price_list.py"
+    path.write_text(code)
+    checked = await asyncio.to_thread(_ruff_check, path)
+    assert checked.returncode == 0, checked.stdout + code
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    args = [sys.executable, "-I", str(path), "--url", f"{sites.url}/shop/category/kitchen"]
+    # In a thread: the session's worker shares this event loop.
+    ran = await asyncio.to_thread(
+        subprocess.run, args, capture_output=True, text=True, env=env, timeout=60
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout) == _price_list("kitchen")

@@ -219,7 +219,7 @@ def build_script(
                 ScriptAction(action=action, target=target, parameter=parameter, after=record.after)
             )
         built.append((number, actions))
-    if not built:
+    if not built and request.data_extraction_schema is None:  # extracting alone is a script
         raise NotPublishableError(
             "the run took no page action that worked, so there is nothing to replay"
         )
