@@ -176,3 +176,13 @@ async def test_generated_script_prints_the_rows_of_another_page(
     )
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout) == _price_list("kitchen")
+
+
+def test_the_docs_show_the_code_generated_for_this_task(
+    admin_run: tuple[TaskRunRequest, list[StepRecord], Script], admin: AdminSite
+) -> None:
+    """docs/publishing.md shows the back-office script in full, recorded on port 8010."""
+    recorded = admin_run[2].model_dump_json().replace(admin.sites.url, "http://127.0.0.1:8010")
+    code = generate_code(Script.model_validate_json(recorded))
+    docs = Path(__file__).parents[1] / "docs" / "publishing.md"
+    assert code in docs.read_text(encoding="utf-8")
