@@ -17,6 +17,7 @@ from tests.fixtures.admin_site import PASSWORD, AdminSite
 from tests.fixtures.sites import SHOP_CATEGORIES, SiteServer
 from wayfinder import Client, RunStatus
 from wayfinder.browser.extraction_plan import plan_extraction
+from wayfinder.browser.locators import TargetNotFoundError, resolve_target
 from wayfinder.models import StepRecord, TaskRunRequest
 from wayfinder.scripts.build import build_script
 from wayfinder.scripts.codegen import generate_code
@@ -186,3 +187,36 @@ def test_the_docs_show_the_code_generated_for_this_task(
     code = generate_code(Script.model_validate_json(recorded))
     docs = Path(__file__).parents[1] / "docs" / "publishing.md"
     assert code in docs.read_text(encoding="utf-8")
+
+
+async def test_recorded_targets_resolve_on_a_fresh_page_until_the_redesign(
+    admin_run: tuple[TaskRunRequest, list[StepRecord], Script], admin: AdminSite, page: Page
+) -> None:
+    """The script's chains find the back office's fields on a new page (no snapshot ids);
+    after the redesign the moved fields are still found, the renamed button is not."""
+    script = admin_run[2]
+    targets = [a.target for s in script.steps for a in s.actions]
+    assert all(t is not None for t in targets)
+    await page.goto(f"{admin.sites.url}/admin")
+    values = {"username": "admin", "password": PASSWORD}
+    for step in script.steps[:3]:
+        [scripted] = step.actions
+        assert scripted.target is not None
+        element = await resolve_target(page, scripted.target)
+        if scripted.parameter:
+            await element.fill(values[scripted.parameter])
+        else:
+            await element.click()
+    await page.wait_for_url("**/admin/products/new")
+    admin.redesigned = True
+    try:
+        await page.reload()
+        for step in script.steps[3:6]:  # Name, Price (now first), Category
+            assert step.actions[0].target is not None
+            await resolve_target(page, step.actions[0].target, timeout_ms=0)
+        button = script.steps[6].actions[0].target
+        assert button is not None
+        with pytest.raises(TargetNotFoundError, match="get_by_role\\('button', name='Add"):
+            await resolve_target(page, button, timeout_ms=200)
+    finally:
+        admin.redesigned = False
