@@ -23,6 +23,8 @@ from wayfinder.scripts.build import NotPublishableError, build_script, parameter
 from wayfinder.scripts.codegen import generate_code
 from wayfinder.scripts.model import (
     ElementTarget,
+    ExtractionPlan,
+    FieldSource,
     Locator,
     PageCheck,
     ScriptAction,
@@ -204,7 +206,22 @@ def test_awkward_names_still_give_code_that_passes_ruff(tmp_path: Path) -> None:
             number=5, action=GotoUrlAction(url="https://staging.example.com/orders?id=7"), url=START
         ),
     ]
-    script = build_script(TaskRunRequest(prompt='Pay """now""" \\o/ ' * 20, url=START), steps)
+    plan = ExtractionPlan(
+        rows="html > body > main > section > article.card",
+        limit=3,
+        shape="object_with_array",
+        array_field="orders",
+        fields=[
+            FieldSource(field="link", selector="a", attribute="href"),
+            FieldSource(field="id", selector="p.id", type="integer", pattern=r'^Order "(\d+)"$'),
+            FieldSource(field="total", selector=":scope > p:nth-of-type(2)", type="number"),
+            FieldSource(field="note", selector="", pattern=r"^Note: (.*?)\.$"),
+        ],
+    )
+    request = TaskRunRequest(
+        prompt='Pay """now""" \\o/ ' * 20, url=START, data_extraction_schema={"type": "object"}
+    )
+    script = build_script(request, steps, extraction=plan)
     code = generate_code(script)
     path = tmp_path / "awkward.py"
     path.write_text(code)
@@ -220,5 +237,7 @@ def test_awkward_names_still_give_code_that_passes_ruff(tmp_path: Path) -> None:
     assert 'urljoin(url, "/orders?id=7")' in code
     assert 'page.get_by_role("option", name=country).click()' in code
     assert 'page.keyboard.press("Control+A")' in code
+    assert '"note": read(row, "", pattern=r"^Note: (.*?)\\.$"),' in code
+    assert "for row in page.locator(ROWS).all()[:3]" in code
     # The typed value in the page check is its parameter (an f-string), braces and all.
     assert 'f"Thanks {say_hi_now_back} — see you"' in code

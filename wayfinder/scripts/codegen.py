@@ -31,6 +31,7 @@ from wayfinder.actions import (
     UploadFileAction,
     WaitAction,
 )
+from wayfinder.scripts.codegen_extract import extraction_code
 from wayfinder.scripts.model import ElementTarget, Locator, Script, ScriptAction, ScriptStep
 
 LINE_LENGTH = 100
@@ -307,10 +308,13 @@ def generate_code(script: Script) -> str:
         args = ", ".join(["page", *(f"args.{a}" for a in writer.arguments)])
         call = f"{step.function_name}({args})"
         calls.append(f"page = {call}" if writer.switches_tab else call)
-    imports = ["import argparse", "import os"]
+    extraction = extraction_code(script.extraction) if script.extraction else None
+    imports = sorted(["import argparse", "import os", *(extraction.imports if extraction else [])])
     if uses_urljoin:
         imports.append("from urllib.parse import urljoin")
-    playwright = "Page, expect, sync_playwright" if uses_expect else "Page, sync_playwright"
+    names = ["Page", *(extraction.playwright_names if extraction else [])]
+    names = [*sorted(names), *(["expect"] if uses_expect else []), "sync_playwright"]
+    playwright = ", ".join(names)
     out = [
         *_docstring(script),
         "",
@@ -324,20 +328,35 @@ def generate_code(script: Script) -> str:
         f"{_lit(DEFAULT_BROWSER_PATH)})",
         'VIEWPORT = {"width": 1280, "height": 800}  # the recorded run\'s viewport',
         "TIMEOUT_MS = 10_000",
+        *(extraction.constants if extraction else []),
         "",
     ]
     for lines in functions:
         out += ["", *lines, ""]
+    if extraction:
+        out += ["", *"".join(extraction.functions).lstrip("\n").splitlines(), ""]
     out += [
         "",
         "def run(page: Page, args: argparse.Namespace) -> None:",
-        '    """Open the start page and take every step in order."""',
+        '    """Open the start page and take every step in order."""'
+        if not extraction
+        else '    """Open the start page, take every step in order and print the data."""',
         "    page.goto(args.url)",
         *(f"    {call}" if _fits(f"    {call}") else f"    {call}  # noqa: E501" for call in calls),
+        *([extraction.call] if extraction else _no_plan(script)),
         "",
         *_cli(script),
     ]
     return "\n".join(out) + "\n"
+
+
+def _no_plan(script: Script) -> list[str]:
+    if script.data_extraction_schema is None:
+        return []
+    return [
+        "    # The run also extracted data, but where it sat on the page could not be told",
+        "    # apart by selectors: a rerun of the published workflow asks the model for it.",
+    ]
 
 
 def _cli(script: Script) -> list[str]:
