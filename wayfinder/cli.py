@@ -1,4 +1,5 @@
-"""The `wayfinder` command: run, get, list, cancel, session, totp, worker, dev, stop."""
+"""The `wayfinder` command: run, get, list, cancel, session, totp, workflows, code, rerun,
+publish, worker, dev, stop."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from wayfinder.cli_follow import (
 )
 from wayfinder.cli_sessions import add_session_parser, session_command
 from wayfinder.cli_totp import add_totp_parser, totp_command
+from wayfinder.cli_workflows import WORKFLOW_COMMANDS, add_workflow_parsers, workflow_command
 from wayfinder.client import Client
 from wayfinder.embedded import (
     HostState,
@@ -86,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     cancel.add_argument("run_id")
     add_session_parser(sub)
     add_totp_parser(sub)
+    add_workflow_parsers(sub)
 
     worker = sub.add_parser("worker", help="run a Wayfinder worker (TEMPORAL_ADDRESS or embedded)")
     worker.add_argument("--task-queue", help="shared task queue (default: wayfinder)")
@@ -278,6 +281,7 @@ COMMANDS = {
     "worker": _worker,
     "dev": _dev,
     "stop": _stop,
+    **dict.fromkeys(WORKFLOW_COMMANDS, workflow_command),
 }
 
 

@@ -28,6 +28,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from ulid import ULID
 
+from wayfinder.client_workflows import PublishedWorkflows
 from wayfinder.embedded import ensure_host
 from wayfinder.embedded_host import clients_lock
 from wayfinder.errors import RunNotFoundError, SearchAttributesMissingError, WorkerCrashedError
@@ -79,7 +80,7 @@ log = logging.getLogger(__name__)
 _RUN_FAILURE_TYPES = frozenset(FAILURE_TYPES.values())
 
 
-class Client:
+class Client(PublishedWorkflows):
     """Wayfinder's entry point. Make one with `await Client.connect()`."""
 
     def __init__(
@@ -88,12 +89,14 @@ class Client:
         *,
         task_queue: str | None = None,
         ui_url: str | None = None,
+        settings: Settings | None = None,
         _resources: AsyncExitStack | None = None,
     ) -> None:
         """Wrap a Temporal client that already carries `WayfinderPlugin`."""
         self.temporal = temporal
-        self.task_queue = task_queue or get_settings().task_queue
-        self.ui_url = ui_url or _settings_of(temporal).ui_url
+        self.settings = settings or _settings_of(temporal)
+        self.task_queue = task_queue or self.settings.task_queue
+        self.ui_url = ui_url or self.settings.ui_url
         self._resources = _resources or AsyncExitStack()
         self._worker_failure: BaseException | None = None
 
@@ -131,6 +134,7 @@ class Client:
                 temporal,
                 task_queue=task_queue or settings.task_queue,
                 ui_url=ui_url,
+                settings=settings,
                 _resources=resources,
             )
             if run_worker:
@@ -263,6 +267,8 @@ class Client:
     ) -> TaskRunResponse:
         """`run_task` for a request already built (and validated) as a `TaskRunRequest`."""
         rpc = _rpc_options(request_options)
+        if request.run_with == "code":
+            return await self._run_code(request, rpc)
         proxy = prepare_proxy(request.proxy_location, _settings_of(self.temporal))
         request = request.model_copy(update={"proxy_location": proxy})
         if request.browser_session_id is not None:
@@ -290,19 +296,29 @@ class Client:
                 app_url=self._app_url(run_id),
                 title=request.title,
             )
+        return await self._wait_for_end(handle, request.timeout, request_options)
+
+    async def _wait_for_end(
+        self,
+        handle: temporalio.client.WorkflowHandle[Any, TaskRunResponse],
+        timeout: float,  # noqa: ASYNC109 - the run's own wait_for_completion timeout
+        request_options: RequestOptions | dict[str, Any] | None = None,
+    ) -> TaskRunResponse:
+        rpc = _rpc_options(request_options)
+        # Only the metadata: an RPC deadline would cut the long poll that waits for the result.
+        metadata = {k: v for k, v in rpc.items() if k == "rpc_metadata"}
         try:
-            # Only the metadata: an RPC deadline would cut the long poll that waits for the result.
-            metadata = {k: v for k, v in rpc.items() if k == "rpc_metadata"}
-            return await asyncio.wait_for(handle.result(**metadata), request.timeout)
+            return await asyncio.wait_for(handle.result(**metadata), timeout)
         except TimeoutError:
             raise TimeoutError(
-                f"run {run_id} did not finish within {request.timeout:g}s; it goes on: "
+                f"run {handle.id} did not finish within {timeout:g}s; it goes on: "
                 "follow it with get_run() or cancel it with cancel_run()"
             ) from None
         except WorkflowFailureError as exc:
             # A run that did not complete ends its workflow Failed or Canceled; the caller
             # still gets its full final state, as get_run gives it.
-            return _final_state(exc) or await self.get_run(run_id, request_options=request_options)
+            final = _final_state(exc)
+            return final or await self.get_run(handle.id, request_options=request_options)
 
     @applies_request_options
     async def get_run(

@@ -74,6 +74,15 @@ class Loop(BaseModel):
     """Rounds at which the run is ended if the cycle goes on."""
 
 
+class Healing(BaseModel):
+    """One step of a published script that no longer works on the page (a code rerun)."""
+
+    intent: str
+    """The step's intent, as recorded."""
+    broken: str
+    """What broke: the action and the locators that matched nothing."""
+
+
 class Feedback(BaseModel):
     """Notes for the next step, beside the history."""
 
@@ -81,3 +90,5 @@ class Feedback(BaseModel):
     """The verifier's reason for refusing the model's claim that the task is complete."""
     loop: Loop | None = None
     not_run: NotRun | None = None
+    healing: Healing | None = None
+    """The step is the agent taking over one broken step of a published script."""

@@ -25,6 +25,7 @@ from pydantic import (
 
 from wayfinder.actions import LoggedAction
 from wayfinder.proxy_url import ProxyLocation, check_location
+from wayfinder.scripts.model import ElementTarget, PageCheck
 from wayfinder.urls import check_http_url
 
 
@@ -98,9 +99,6 @@ class TokenUsage(BaseModel):
         return TokenUsage(
             **{name: getattr(self, name) + getattr(other, name) for name in TokenUsage.model_fields}
         )
-
-
-_NOT_YET = "is not supported yet by Wayfinder; leave it unset"
 
 
 def _check_cdp_address(value: str) -> str:
@@ -229,22 +227,21 @@ class TaskRunRequest(BaseModel):
 
     @field_validator("run_with")
     @classmethod
-    def _run_with_agent(cls, value: str | None) -> str | None:
-        if value not in (None, "agent"):
+    def _run_with_known(cls, value: str | None) -> str | None:
+        if value not in (None, "agent", "code"):
             raise ValueError(
-                f"run_with={value!r} is not supported yet: code runs come with published "
-                "workflows; use 'agent' or leave it unset"
+                f"run_with must be 'code' (rerun the published workflow of this prompt and URL, "
+                f"or run the agent and publish) or 'agent', not {value!r}"
             )
         return value
 
     @model_validator(mode="after")
-    def _reject_unimplemented(self) -> TaskRunRequest:
-        not_yet = {
-            "publish_workflow": self.publish_workflow,
-        }
-        given = [name for name, is_set in not_yet.items() if is_set]
-        if given:
-            raise ValueError(f"{', '.join(given)} {_NOT_YET}")
+    def _check_combinations(self) -> TaskRunRequest:
+        if (self.publish_workflow or self.run_with == "code") and self.url is None:
+            raise ValueError(
+                "publish_workflow and run_with='code' need a url: a published workflow starts "
+                "by opening it (its `url` parameter)"
+            )
         if self.browser_session_id is not None:
             # The session's browser is open already: what shapes a new context cannot apply.
             shaping = {
@@ -306,6 +303,18 @@ class ScriptRunResponse(BaseModel):
     """The result of running generated code instead of the model (published workflows)."""
 
     ai_fallback_triggered: bool = False
+    """A step no longer matched the page and the agent took it (see `healed_steps`)."""
+    script_id: str | None = None
+    """The published workflow run (`wpid_...`)."""
+    script_revision_id: str | None = None
+    """The revision the rerun started from."""
+    new_revision_id: str | None = None
+    """The revision saved with the repairs, when the agent healed a step."""
+    healed_steps: list[int] = Field(default_factory=list)
+    """Numbers of the script steps the agent took over."""
+    extraction_by_model: bool = False
+    """The output was extracted by one model call (no deterministic plan, or its result did
+    not validate against the schema)."""
 
 
 class StepRecord(BaseModel):
@@ -318,6 +327,11 @@ class StepRecord(BaseModel):
     """What the action acted on, e.g. "button 'Send'"."""
     url: str
     """The page's URL after the action."""
+    target: ElementTarget | None = None
+    """How to find the action's element again (locators checked unique when it acted), for
+    published scripts. Never holds a typed value; a password field is marked `secret`."""
+    after: PageCheck | None = None
+    """What the page showed right after the action (URL, a short text that appeared)."""
     error: str | None = None
     """Why the action failed on the page, if it did (the model sees this next step)."""
     screenshot_key: str | None = None
@@ -377,6 +391,9 @@ class TaskRunResponse(BaseModel):
     app_url: str | None = None
     step_count: int | None = None
     script_run: ScriptRunResponse | None = None
+    workflow_id: str | None = None
+    """The published workflow (`wpid_...`) this run published (`publish_workflow=True`) or
+    reran."""
     created_at: datetime
     finished_at: datetime | None = None
     title: str | None = None

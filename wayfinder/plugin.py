@@ -27,6 +27,7 @@ from wayfinder.activities.browser import BrowserActivities
 from wayfinder.activities.contracts import is_launch_queue, launch_queue
 from wayfinder.activities.error_code import ErrorCodeActivities
 from wayfinder.activities.runtime import ActivityRuntime
+from wayfinder.activities.script import ScriptActivities
 from wayfinder.activities.session import SessionActivities
 from wayfinder.activities.step import StepActivities
 from wayfinder.activities.totp import TotpActivities
@@ -43,6 +44,8 @@ from wayfinder.worker import (
     new_host_queue,
 )
 from wayfinder.workflows.browser_session import BrowserSessionWorkflow
+from wayfinder.workflows.published import PublishedWorkflowEntity
+from wayfinder.workflows.script_run import ScriptRunWorkflow
 from wayfinder.workflows.task_run import TaskRunWorkflow
 from wayfinder.workflows.totp_mailbox import TotpMailboxWorkflow
 from wayfinder.workflows.webhook import WebhookDeliveryWorkflow
@@ -83,6 +86,7 @@ class WayfinderPlugin(SimplePlugin):
         browser = BrowserActivities(self.runtime)
         error_codes = ErrorCodeActivities(self.runtime)
         session = SessionActivities(self.runtime)
+        script = ScriptActivities(self.runtime)
         self._launch_activities: list[Callable[..., Any]] = [browser.launch_browser]
         self._host_activities: list[Callable[..., Any]] = [
             # Launch is also on the host queue: a Chromium that crashed under a live worker
@@ -95,6 +99,9 @@ class WayfinderPlugin(SimplePlugin):
             session.run_is_open,
             error_codes.map_error_code,
             TotpActivities(self.runtime).enter_verification_code,
+            script.publish_script,
+            script.run_script_step,
+            script.extract_by_plan,
         ]
         # Activities that need no browser run on the workflows' own task queue.
         self._shared_activities: list[Callable[..., Any]] = [
@@ -135,6 +142,8 @@ class WayfinderPlugin(SimplePlugin):
                 BrowserSessionWorkflow,
                 WebhookDeliveryWorkflow,
                 TotpMailboxWorkflow,
+                PublishedWorkflowEntity,
+                ScriptRunWorkflow,
             ]
             config["activities"] = [*config.get("activities", []), *self._shared_activities]
         return config

@@ -171,3 +171,17 @@ VERIFICATION_CODE = ActivityOptions(
         non_retryable_error_types=[*NON_RETRYABLE_ERRORS, "VerificationCodeMissing"],
     ),
 )
+
+SCRIPT_STEP = ActivityOptions(
+    # A published script's step replayed with Playwright, no model: seconds, not minutes. It
+    # heartbeats like a step so a dead host is noticed in seconds and the rerun rebuilt.
+    start_to_close=timedelta(minutes=2),
+    schedule_to_start=HOST_SCHEDULE_TO_START,
+    heartbeat=HOST_HEARTBEAT,
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_attempts=3,
+        non_retryable_error_types=[BROWSER_LOST, "SecretKeyError", "NotPublishable"],
+    ),
+)
+"""`run_script_step`, `extract_by_plan` and `publish_script`, on the run's host."""

@@ -21,11 +21,13 @@ from wayfinder.activities.runtime import ActivityGroup, ActivityRuntime
 from wayfinder.browser.batch import ActionOutcome, run_actions
 from wayfinder.browser.checkpoint import Checkpoint, capture
 from wayfinder.browser.host import BrowserRun
+from wayfinder.browser.locators import ActionRecorder
 from wayfinder.browser.snapshot import PageSnapshot, take_snapshot
 from wayfinder.feedback import NotRun, StopReason
 from wayfinder.llm import prompts
 from wayfinder.llm.decisions import decide_action
 from wayfinder.models import StepRecord
+from wayfinder.scripts.model import ElementTarget, PageCheck
 
 PAGE_TOKEN_BUDGET = 6000
 SCREENSHOT_QUALITY = 60
@@ -165,16 +167,24 @@ async def _act(
             StopReason.decision, None
         )
 
-    async def note(action: Action) -> None:
+    recorders: list[ActionRecorder] = []
+
+    async def before(action: Action, page: Page) -> ElementTarget | None:
         # If this host dies now, the workflow learns what it was doing. Only the action
         # and its element: typed values (a password) stay out of history.
         heartbeat.note(f"{action.type} {_element(snapshot, action) or ''}".strip())
+        # How to find the element again, for publishing (see browser/locators.py).
+        recorders.append(await ActionRecorder.start(page, snapshot, action))
+        return recorders[-1].target
 
-    batch = await run_actions(run.page, snapshot, plan.page_actions, before=note)
+    async def after(_: ActionOutcome, page: Page) -> PageCheck | None:
+        return await recorders[-1].finish(page)
+
+    batch = await run_actions(run.page, snapshot, plan.page_actions, before=before, after=after)
     run.page = batch.page
-    after = step.number + len(batch.ran) - 1
+    last_ran = step.number + len(batch.ran) - 1
     stop = batch.stop or plan.leftover_reason
-    return batch.ran, plan.not_run(stop, after, batch.detail, batch.not_run)
+    return batch.ran, plan.not_run(stop, last_ran, batch.detail, batch.not_run)
 
 
 def _element(snapshot: PageSnapshot, action: Action) -> str | None:
@@ -198,6 +208,8 @@ def _records(
             action=outcome.action,
             element=_element(snapshot, outcome.action),
             url=outcome.url,
+            target=outcome.target,
+            after=outcome.after,
             error=outcome.error,
             screenshot_key=screenshot_key,
             snapshot_key=snapshot_key,

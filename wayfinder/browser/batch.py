@@ -20,6 +20,7 @@ from wayfinder.actions import Action, GoBackAction, GotoUrlAction, SwitchTabActi
 from wayfinder.browser.actions import ActionError, execute_action, resolve_element
 from wayfinder.browser.snapshot import PageSnapshot
 from wayfinder.feedback import StopReason
+from wayfinder.scripts.model import ElementTarget, PageCheck
 
 _NAVIGATING = (GotoUrlAction, GoBackAction, SwitchTabAction)
 """Actions that leave the page by definition: nothing planned on it can follow them."""
@@ -34,6 +35,10 @@ class ActionOutcome:
     action: Action
     error: str | None
     url: str
+    target: ElementTarget | None = None
+    """How to find its element again (for publishing), when the `before` hook recorded it."""
+    after: PageCheck | None = None
+    """What the page showed after it, when the `after` hook recorded it."""
 
 
 @dataclass
@@ -47,7 +52,10 @@ class BatchOutcome:
     detail: str = ""
 
 
-BeforeAction = Callable[[Action], Awaitable[None]]
+BeforeAction = Callable[[Action, Page], Awaitable[ElementTarget | None]]
+"""Awaited just before an action runs, on the current page; may return its recorded element."""
+AfterAction = Callable[[ActionOutcome, Page], Awaitable[PageCheck | None]]
+"""Awaited just after an action ran, on the page current then; may return what it showed."""
 
 
 async def run_actions(
@@ -56,24 +64,28 @@ async def run_actions(
     actions: Sequence[Action],
     *,
     before: BeforeAction | None = None,
+    after: AfterAction | None = None,
 ) -> BatchOutcome:
     """Run page `actions` in order (element ids from `snapshot`), stopping where the plan breaks.
 
-    `before(action)` is awaited just before each action runs (the step's heartbeat note).
-    Errors other than `ActionError` (the browser is gone) propagate unchanged.
+    `before` and `after` are awaited around each action (the step's heartbeat note, the
+    recording of its element and of the page after it). Errors other than `ActionError` (the
+    browser is gone) propagate unchanged.
     """
     outcome = BatchOutcome(page=page)
     token = await _mark(page) if len(actions) > 1 else None
     for index, action in enumerate(actions):
-        if before is not None:
-            await before(action)
+        target = await before(action, outcome.page) if before is not None else None
         url_before = outcome.page.url
         error: str | None = None
         try:
             outcome.page = await execute_action(outcome.page, snapshot, action)
         except ActionError as exc:
             error = str(exc)
-        outcome.ran.append(ActionOutcome(action=action, error=error, url=outcome.page.url))
+        done = ActionOutcome(action=action, error=error, url=outcome.page.url, target=target)
+        if after is not None:
+            done.after = await after(done, outcome.page)
+        outcome.ran.append(done)
         rest = actions[index + 1 :]
         if not rest:
             break

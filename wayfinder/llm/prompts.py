@@ -237,6 +237,8 @@ def not_run_note(not_run: NotRun) -> str:
 def feedback_lines(feedback: Feedback) -> list[str]:
     """The <feedback> of a step, from what the workflow knows (refuted claim, loop, not run)."""
     lines: list[str] = []
+    if feedback.healing is not None:
+        lines.append(heal_note(feedback.healing.intent, feedback.healing.broken))
     if feedback.refuted is not None:
         lines.append(refuted_note(feedback.refuted))
     if feedback.not_run is not None:
@@ -273,3 +275,13 @@ def error_code_prompt(
         _page_section(page or "(the page could not be read)"),
     ]
     return "\n".join(parts)
+
+
+def heal_note(intent: str, broken: str) -> str:
+    """Feedback when a published script's step no longer matches the page and the agent
+    takes that one step over (a code rerun with `ai_fallback`)."""
+    return (
+        f"You are taking over one step of a recorded workflow: {intent}. The recorded way to do "
+        f"it no longer works on this page ({broken}). Do only what the task says, on the "
+        "element of this page that serves the same purpose, then stop."
+    )

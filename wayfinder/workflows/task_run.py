@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         loss_description,
     )
     from wayfinder.workflows.inputs import RunProgress, TaskRunInput
+    from wayfinder.workflows.publishing import publish_completed
     from wayfinder.workflows.run_browser import RunBrowser
     from wayfinder.workflows.session_browser import SessionBrowser
     from wayfinder.workflows.session_messages import GRANTED, SessionGrant
@@ -153,6 +154,10 @@ class TaskRunWorkflow:
             self._state.status = RunStatus.running
             outcome.publish_status(RunStatus.running)
             await self._loop()
+            if self._request.publish_workflow and self._outcome[0] is RunStatus.completed:
+                self._state.workflow_id = await publish_completed(
+                    self._request, self._steps, self._state, self._browser.leased
+                )
         except asyncio.CancelledError:
             self._finish(RunStatus.canceled, "the run was canceled")
         except ActivityError as exc:
