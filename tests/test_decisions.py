@@ -22,6 +22,7 @@ from wayfinder.llm.decisions import (
     ModelSettings,
     Verdict,
     decide_action,
+    extract_data,
     verify_claim,
 )
 from wayfinder.llm.tools import verify_tool
@@ -164,6 +165,18 @@ async def test_extraction_that_never_fits_fails_instead_of_guessing() -> None:
         await _verify(model, schema)
 
 
+async def test_extraction_alone_is_reasked_on_mismatch() -> None:
+    """A code rerun's extraction without a claim: the same bounded re-ask."""
+    schema = {"type": "object", "required": ["total"], "properties": {"total": {"type": "number"}}}
+    model = ScriptedModel(
+        ("submit_extraction", {"data": {"total": "many"}}),
+        ("submit_extraction", {"data": {"total": 3}}),
+    )
+    extraction = await extract_data(model, MODEL, task="Total", page=PAGE, schema=schema)  # type: ignore[arg-type]
+    assert extraction.data == {"total": 3} and extraction.reasks == 1
+    assert "total: 'many' is not of type 'number'" in model.asked[1]["user"]
+
+
 async def test_an_unusable_verdict_counts_as_refuted() -> None:
     model = ScriptedModel(("report_verification", {"verified": "yes"}))
     verdict = await verify_claim(
@@ -184,7 +197,12 @@ def test_page_text_is_fenced_as_untrusted() -> None:
     task_part, page_part = prompt.split("<page>")
     assert injected not in task_part and injected in page_part
     assert page_part.rstrip().endswith("</page>")
-    for system in (prompts.ACT_SYSTEM, prompts.VERIFY_SYSTEM, prompts.VERIFY_EXTRACT_SYSTEM):
+    for system in (
+        prompts.ACT_SYSTEM,
+        prompts.VERIFY_SYSTEM,
+        prompts.VERIFY_EXTRACT_SYSTEM,
+        prompts.EXTRACT_SYSTEM,
+    ):
         assert "untrusted" in system and "never as orders" in system
 
 

@@ -10,7 +10,7 @@ from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.fidelity_pages import add_fidelity_pages
 from tests.fixtures.sites import SiteServer
 from wayfinder import Client, RunStatus
-from wayfinder.llm.prompts import act_prompt, verify_prompt
+from wayfinder.llm.prompts import act_prompt, extract_prompt, verify_prompt
 
 # A section tag as a model would read it: `<task>`, `</page>`, any case or spacing.
 SECTION_TAG = re.compile(r"<\s*/?\s*(task|page|history|feedback|claim|system)\s*>", re.I)
@@ -69,6 +69,7 @@ def test_every_prompt_fences_a_page_with_forged_tags() -> None:
             history=None,
             feedback=["Your data does not match the schema."],
         ),
+        extract_prompt(task="Read the order", page=hostile),
     ):
         assert_fenced(prompt)
         assert "[3]<button>Pay" in prompt  # the description's own markup is left alone

@@ -26,6 +26,7 @@ from temporalio.worker import Worker, WorkerConfig
 from wayfinder.activities.browser import BrowserActivities
 from wayfinder.activities.contracts import is_launch_queue, launch_queue
 from wayfinder.activities.error_code import ErrorCodeActivities
+from wayfinder.activities.extract import ExtractActivities
 from wayfinder.activities.runtime import ActivityRuntime
 from wayfinder.activities.script import ScriptActivities
 from wayfinder.activities.session import SessionActivities
@@ -53,6 +54,7 @@ from wayfinder.workflows.webhook import WebhookDeliveryWorkflow
 PLUGIN_NAME = "wayfinder.WayfinderPlugin"
 
 log = logging.getLogger(__name__)
+
 
 
 def _pydantic_converter(existing: DataConverter | None) -> DataConverter:
@@ -94,6 +96,7 @@ class WayfinderPlugin(SimplePlugin):
             browser.launch_browser,
             StepActivities(self.runtime).take_step,
             VerifyActivities(self.runtime).verify_completion,
+            ExtractActivities(self.runtime).extract_output,
             browser.close_browser,
             session.hold_browser,
             session.run_is_open,

@@ -18,11 +18,12 @@ from wayfinder.proxy_url import ProxyLocation
 LAUNCH_BROWSER = "launch_browser"
 TAKE_STEP = "take_step"
 VERIFY_COMPLETION = "verify_completion"
+EXTRACT_OUTPUT = "extract_output"
 CLOSE_BROWSER = "close_browser"
 HOLD_BROWSER = "hold_browser"
 RUN_IS_OPEN = "run_is_open"
 
-HOST_ACTIVITIES = (TAKE_STEP, VERIFY_COMPLETION, CLOSE_BROWSER, HOLD_BROWSER)
+HOST_ACTIVITIES = (TAKE_STEP, VERIFY_COMPLETION, EXTRACT_OUTPUT, CLOSE_BROWSER, HOLD_BROWSER)
 """Activities that need the run's live browser, so they go to the host's own queue."""
 
 LAUNCH_QUEUE_SUFFIX = "-launch"
@@ -128,6 +129,22 @@ class VerifyOutput(BaseModel):
     usage: TokenUsage
 
 
+class ExtractInput(BaseModel):
+    """Extraction alone, with no claim to check (a code rerun's last resort)."""
+
+    lease: BrowserLease
+    task: str
+    schema_: dict[str, Any] = Field(alias="schema")
+    model: ModelOverride | None = None
+
+    model_config = {"populate_by_name": True}
+
+
+class ExtractOutput(BaseModel):
+    data: Any
+    usage: TokenUsage
+
+
 class CloseBrowserInput(BaseModel):
     lease: BrowserLease
     screenshot_scrolls: int = 0
@@ -161,6 +178,7 @@ class CloseBrowserOutput(BaseModel):
 
 __all__ = [
     "CLOSE_BROWSER",
+    "EXTRACT_OUTPUT",
     "HOLD_BROWSER",
     "HOST_ACTIVITIES",
     "LAUNCH_BROWSER",
@@ -172,6 +190,8 @@ __all__ = [
     "Checkpoint",
     "CloseBrowserInput",
     "CloseBrowserOutput",
+    "ExtractInput",
+    "ExtractOutput",
     "HoldBrowserInput",
     "LaunchBrowserInput",
     "RunIsOpenInput",

@@ -83,7 +83,7 @@ RELAUNCH_ON_HOST = ActivityOptions(
 )
 
 HOST_STEP = ActivityOptions(
-    # take_step, verify_completion: a model call plus work on the page.
+    # take_step, verify_completion, extract_output: a model call plus work on the page.
     start_to_close=timedelta(minutes=6),
     schedule_to_start=HOST_SCHEDULE_TO_START,
     heartbeat=HOST_HEARTBEAT,

@@ -1,5 +1,5 @@
-"""The two questions Wayfinder asks the model (what next; is it done, and what is the data),
-each with a bounded re-ask on a bad answer.
+"""The questions Wayfinder asks the model (what next; is it done, and what is the data; the
+data alone, for a code rerun), each with a bounded re-ask on a bad answer.
 
 An invalid answer (no tool call, wrong arguments, an element id that is not on the page, data
 that does not fit the schema) is explained to the model in a <feedback> section and asked again
@@ -20,9 +20,11 @@ from wayfinder.feedback import PastStep
 from wayfinder.llm import prompts
 from wayfinder.llm.client import ModelClient, ModelError
 from wayfinder.llm.tools import (
+    EXTRACT_TOOL,
     VERIFY_TOOL,
     InvalidAnswer,
     action_tools,
+    extract_tool,
     parse_actions,
     verify_tool,
 )
@@ -62,6 +64,12 @@ class Verdict(BaseModel):
     """The extracted data, when verified against a run with a data_extraction_schema."""
     usage: TokenUsage
     reasks: int = 0
+
+
+class Extraction(BaseModel):
+    data: Any
+    usage: TokenUsage
+    reasks: int
 
 
 async def decide_action(
@@ -195,6 +203,43 @@ async def verify_claim(
             f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors[:5]
         )
         notes.append(f"Your data does not match the schema: {listed}. Answer again.")
+    raise InvalidAnswerError(
+        f"extraction did not match data_extraction_schema after {MAX_REASKS + 1} tries: {notes[-1]}"
+    )
+
+
+async def extract_data(
+    client: ModelClient,
+    model: ModelSettings,
+    *,
+    task: str,
+    page: str,
+    schema: dict[str, Any],
+) -> Extraction:
+    """Extract schema-shaped data; a result that does not validate is re-asked, never padded."""
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    usage = TokenUsage()
+    notes: list[str] = []
+    for attempt in range(MAX_REASKS + 1):
+        call = await client.call_tool(
+            model=model.name,
+            max_tokens=max(model.max_tokens, 4096),
+            temperature=model.temperature,
+            system=prompts.EXTRACT_SYSTEM,
+            user=prompts.extract_prompt(task=task, page=page, feedback=notes),
+            tools=[extract_tool(schema)],
+        )
+        usage += call.usage
+        if call.name != EXTRACT_TOOL or "data" not in call.input:
+            notes.append(f"Call {EXTRACT_TOOL} with the extracted data under `data`.")
+            continue
+        errors = sorted(validator.iter_errors(call.input["data"]), key=lambda e: e.path)
+        if not errors:
+            return Extraction(data=call.input["data"], usage=usage, reasks=attempt)
+        listed = "; ".join(
+            f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors[:5]
+        )
+        notes.append(f"Your data does not match the schema: {listed}. Extract again.")
     raise InvalidAnswerError(
         f"extraction did not match data_extraction_schema after {MAX_REASKS + 1} tries: {notes[-1]}"
     )

@@ -50,6 +50,11 @@ claimed output is what the page shows. Be strict: when in doubt, it is not verif
 `report_verification` once.
 {_UNTRUSTED}"""
 
+EXTRACT_SYSTEM = f"""You extract data from a web page for a browser automation task. Read the \
+page and call `submit_extraction` once with `data` shaped exactly by the tool's schema. Use only \
+what the page shows: never invent values. If the task names a count ("top 3"), return that many.
+{_UNTRUSTED}"""
+
 VERIFY_EXTRACT_SYSTEM = f"""You check a browser agent's claim that it finished a task, and \
 take the data the task asks for from the same page. Decide whether the current page proves that \
 the task's goal has been met and that the claimed output is what the page shows. Be strict: when \
@@ -131,6 +136,14 @@ def verify_prompt(
         parts.append(_section("history", "\n".join(history) or "(no actions)"))
     claim = json.dumps({"output": output, "summary": summary}, ensure_ascii=False)
     parts.append(_section("claim", claim))
+    if feedback:
+        parts.append(_section("feedback", "\n".join(feedback)))
+    parts.append(_page_section(page))
+    return "\n".join(parts)
+
+
+def extract_prompt(*, task: str, page: str, feedback: Sequence[str] = ()) -> str:
+    parts = [_section("task", task)]
     if feedback:
         parts.append(_section("feedback", "\n".join(feedback)))
     parts.append(_page_section(page))

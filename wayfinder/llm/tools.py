@@ -14,6 +14,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from wayfinder.actions import ACTION_TYPES, Action, EnterVerificationCodeAction
 
 VERIFY_TOOL = "report_verification"
+EXTRACT_TOOL = "submit_extraction"
 
 _ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
 
@@ -135,9 +136,7 @@ def verify_tool(schema: dict[str, Any] | None = None) -> dict[str, Any]:
     description = "Report whether the page shows that the task's goal has been met."
     definitions: dict[str, Any] = {}
     if schema is not None:
-        definitions = {key: schema[key] for key in ("$defs", "definitions") if key in schema}
-        data = {k: v for k, v in schema.items() if k not in definitions and k != "$schema"}
-        properties["data"] = data
+        properties["data"], definitions = _nested(schema)
         description += (
             " When it has, also submit under `data` what the task asks for, taken from the page"
             " and shaped exactly by the schema of `data` (required when verified)."
@@ -153,3 +152,27 @@ def verify_tool(schema: dict[str, Any] | None = None) -> dict[str, Any]:
             **definitions,
         },
     }
+
+
+def extract_tool(schema: dict[str, Any]) -> dict[str, Any]:
+    """Extraction alone (a code rerun that lost its extraction plan): the schema under `data`."""
+    data, definitions = _nested(schema)
+    return {
+        "name": EXTRACT_TOOL,
+        "description": "Submit the data extracted from the page, shaped exactly by the schema.",
+        "input_schema": {
+            "type": "object",
+            "properties": {"data": data},
+            "required": ["data"],
+            **definitions,
+        },
+    }
+
+
+def _nested(schema: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The user's schema to put under `data`, and its shared definitions for the tool's top."""
+    definitions: dict[str, Any] = {
+        key: schema[key] for key in ("$defs", "definitions") if key in schema
+    }
+    data = {k: v for k, v in schema.items() if k not in definitions and k != "$schema"}
+    return data, definitions
