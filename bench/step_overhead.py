@@ -131,6 +131,7 @@ async def main(repeat: int) -> None:
                 wait_for_completion=True,
             )
             step_ms: list[int] = []
+            records = 0
             per_step_wall: list[float] = []
             print(f"{'task':<10}{'steps':>6}{'wall s':>9}{'s/step':>9}{'model calls':>13}")
             for _ in range(repeat):
@@ -142,7 +143,10 @@ async def main(repeat: int) -> None:
                     wall = time.perf_counter() - started
                     assert run.status == "completed", run.failure_reason
                     steps = await client.get_run_steps(run.run_id)
-                    step_ms += [s.duration_ms for s in steps]
+                    # One take_step per answer: an answer's several actions are several records,
+                    # and its time is on the last of them (the others carry 0).
+                    step_ms += [s.duration_ms for s in steps if s.duration_ms]
+                    records += len(steps)
                     per_step_wall.append(wall / len(steps))
                     print(
                         f"{name:<10}{len(steps):>6}{wall:>9.2f}{wall / len(steps):>9.2f}"
@@ -152,8 +156,12 @@ async def main(repeat: int) -> None:
     print()
     print(
         f"take_step activity, mean {statistics.mean(step_ms):.0f} ms, "
-        f"median {statistics.median(step_ms):.0f} ms over {len(step_ms)} steps "
+        f"median {statistics.median(step_ms):.0f} ms over {len(step_ms)} take_step calls "
         f"(load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)"
+    )
+    print(
+        f"take_step time per recorded action (an answer may hold several): "
+        f"{sum(step_ms) / records:.0f} ms over {records} actions"
     )
     print(
         f"run wall time per step (incl. launch, verify, close): "
