@@ -154,6 +154,13 @@ class TaskRunWorkflow:
         await self._browser.close()
         self._state.screenshot_urls = self._browser.screenshot_urls or None
         self._state.downloaded_files = self._browser.downloads or None
+        self._state.skipped_downloads = self._browser.skipped_downloads or None
+        recordings = self._browser.recordings
+        self._state.recordings = recordings or None
+        if recordings:
+            # The browser the run ended in; the earlier ones are in `recordings`.
+            self._state.recording_url = recordings[-1].recording_url
+            self._state.trace_url = recordings[-1].trace_url
         # The terminal status is published only now, with the browser closed: a client that
         # sees a final status can rely on everything being done.
         self._state.status, self._state.failure_reason = self._outcome
