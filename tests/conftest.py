@@ -14,6 +14,7 @@ from temporalio.workflow import SandboxImportNotificationPolicy
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
+from tests.fixtures.webhook_receiver import WEBHOOK_SECRET
 from tests.fixtures.worker_process import WorkerProcess
 from wayfinder import Client, WayfinderPlugin
 from wayfinder.browser.host import CHROMIUM_ARGS, find_chromium
@@ -79,6 +80,10 @@ def settings(
         home=home,
         artifact_dir=home / "artifacts",
         task_queue=f"wayfinder-test-{uuid.uuid4().hex[:8]}",
+        webhook_secret=WEBHOOK_SECRET,
+        # Short, so that a test of a receiver that is down sees the delivery give up.
+        webhook_retry_window=4.0,
+        totp_wait=8.0,
     )
 
 

@@ -262,7 +262,7 @@ async def ask(
         system="You are a browser automation agent.",
         messages=[{"role": "user", "content": text}],
         tools=tools if tools is not None else ACT_TOOLS,  # type: ignore[arg-type]
-        **{"tool_choice": {"type": "any"}, **kw},
+        **{"tool_choice": {"type": "any", "disable_parallel_tool_use": True}, **kw},
     )
 
 

@@ -17,7 +17,7 @@ from wayfinder import Client, RunStatus
 from wayfinder.devserver import DevServer
 from wayfinder.settings import Settings
 
-SUGGEST_AFTER_EVENTS = 30
+SUGGEST_AFTER_EVENTS = 12
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,8 @@ async def test_a_run_continues_as_new_and_finishes_with_its_whole_step_log(
     steps = await client.get_run_steps(result.run_id)
     assert [s.number for s in steps] == list(range(1, len(steps) + 1))
     assert result.step_count == len(steps)
-    assert result.usage.model_calls >= len(steps)
+    # One model call per answer (an answer may hold several actions), across executions.
+    assert result.usage.model_calls >= len({s.snapshot_key for s in steps})
     submitted = [s for s in sites.submissions if s.get("message") == "Continue as new."]
     assert len(submitted) == 1
     assert (await client.get_run(result.run_id)).status is RunStatus.completed

@@ -29,8 +29,11 @@ from wayfinder.devserver import DevServer, free_port
 from wayfinder.llm.prompts import recovered_note, retried_step_note
 from wayfinder.settings import Settings
 
-STEP_DELAY = 0.6
+STEP_DELAY = 1.5
 """Seconds the fake model takes per answer here: long enough to kill a worker mid-step."""
+SIGNED_IN = 3
+"""Steps of the task's first answer (username, password, "Log in"): once they are logged, the
+answer that fills and submits the claim is under way."""
 RUN_LIMIT = 120.0
 
 
@@ -76,10 +79,14 @@ def _assert_step_log_intact(run: TaskRunResponse, steps: list[StepRecord]) -> No
 
 
 async def _start_claim(
-    client: Client, portal: SiteServer, fake_model: FakeAnthropicServer, token: str
+    client: Client,
+    portal: SiteServer,
+    fake_model: FakeAnthropicServer,
+    token: str,
+    delay: float = STEP_DELAY,
 ) -> str:
     """Start the claims task, slowed down so that a process can be killed in the middle."""
-    fake_model.delay(token, STEP_DELAY)
+    fake_model.delay(token, delay)
     run = await client.run_task(claim_task(claim_values(token)), url=f"{portal.url}/portal/login")
     return run.run_id
 
@@ -108,10 +115,11 @@ async def test_worker_killed_mid_run_the_run_completes_on_another(
     token: str,
 ) -> None:
     first = await new_worker("host-a").start()
-    run_id = await _start_claim(queue_client, portal, fake_model, token)
+    # Slower answers: the second worker starts while the run is still on its four model calls.
+    run_id = await _start_claim(queue_client, portal, fake_model, token, delay=4.0)
     await _steps_at_least(queue_client, run_id, 2)
     second = await new_worker("host-b").start()
-    await _steps_at_least(queue_client, run_id, 5)
+    await _steps_at_least(queue_client, run_id, SIGNED_IN)
     first.kill()
 
     recovery = await _assert_recovered_once(queue_client, portal, run_id, token)
@@ -129,7 +137,7 @@ async def test_chromium_killed_mid_run_is_relaunched_on_the_same_worker(
 ) -> None:
     worker = await new_worker("host").start()
     run_id = await _start_claim(queue_client, portal, fake_model, token)
-    await _steps_at_least(queue_client, run_id, 5)
+    await _steps_at_least(queue_client, run_id, SIGNED_IN)
     chromium = worker.chromium_pid()
     assert chromium is not None
     os.kill(chromium, signal.SIGKILL)
@@ -150,7 +158,7 @@ async def test_a_crashed_tab_is_rebuilt_in_the_same_chromium(
     """The renderer dies (out of memory, a bad page), Chromium itself lives on."""
     worker = await new_worker("host").start()
     run_id = await _start_claim(queue_client, portal, fake_model, token)
-    await _steps_at_least(queue_client, run_id, 5)
+    await _steps_at_least(queue_client, run_id, SIGNED_IN)
     chromium = worker.chromium_pid()
     for renderer in worker.renderer_pids():
         os.kill(renderer, signal.SIGKILL)

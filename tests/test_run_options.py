@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import uuid
 from pathlib import Path
@@ -186,3 +187,58 @@ async def test_get_run_answers_when_no_worker_does(client: Client, token: str) -
     ended = await client.get_run(started.run_id)
     assert ended.status is RunStatus.terminated
     assert "terminated in Temporal" in (ended.failure_reason or "")
+
+
+_LONG_TITLE = "t" * 401
+
+BAD_OPTIONS: list[tuple[str, object]] = [
+    ("prompt", ""),
+    ("url", "ftp://example.com"),
+    ("engine", "ui_tars"),
+    ("wait_for_completion", "maybe"),
+    ("timeout", -1),
+    ("max_steps", 0),
+    ("data_extraction_schema", {"type": "nope"}),
+    ("proxy_location", "no such place!"),
+    ("proxy_location", "RESIDENTIAL_NOWHERE"),
+    ("proxy_location", {"url": "ftp://proxy.example.com:21"}),
+    ("browser_session_id", 42),
+    ("publish_workflow", "sometimes"),
+    ("webhook_url", "ftp://hooks.example.com"),
+    ("error_code_mapping", {"": "blank code"}),
+    ("totp_identifier", 42),
+    ("totp_url", "ftp://totp.example.com"),
+    ("title", _LONG_TITLE),
+    ("model", {"model_name": ""}),
+    ("user_agent", ""),
+    ("extra_http_headers", {"Bad Header": "x"}),
+    ("include_action_history_in_verification", "sometimes"),
+    ("max_screenshot_scrolls", 99),
+    ("browser_address", "127.0.0.1:9222"),
+    ("run_with", "magic"),
+    ("request_options", {"timeout_in_seconds": 0}),
+    ("request_options", {"max_retries": -1}),
+    ("request_options", {"additional_headers": {"bad key": "x"}}),
+    ("request_options", {"additional_query_parameters": {"page": 2}}),
+    ("request_options", {"additional_body_parameters": {"extra": True}}),
+    ("request_options", {"retries": 3}),
+]
+
+
+@pytest.mark.parametrize(("option", "value"), BAD_OPTIONS, ids=[o for o, _ in BAD_OPTIONS])
+async def test_bad_values_of_every_option_are_refused_before_the_run(
+    client: Client, option: str, value: object
+) -> None:
+    queue = f"nobody-polls-{uuid.uuid4().hex[:8]}"
+    unserved = Client(client.temporal, task_queue=queue)
+    arguments: dict[str, object] = {"prompt": "Get the title of the top post", option: value}
+    with pytest.raises(ValueError) as caught:  # pydantic's ValidationError is a ValueError
+        await unserved.run_task(**arguments)  # type: ignore[arg-type]
+    assert option in str(caught.value)
+    started = await client.temporal.count_workflows(f'TaskQueue = "{queue}"')
+    assert started.count == 0
+
+
+def test_every_run_task_option_has_a_bad_value_tested() -> None:
+    options = set(inspect.signature(Client.run_task).parameters) - {"self"}
+    assert options == {option for option, _ in BAD_OPTIONS}

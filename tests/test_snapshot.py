@@ -68,27 +68,27 @@ async def test_format_lists_elements_and_text(context: BrowserContext, page: Pag
 
     assert lines[0] == f"URL: {SITE}/news"
     assert lines[1] == "Title: Top stories"
-    assert re.fullmatch(r"Scroll: 0 of \d+px, viewport 720px", lines[2])
+    assert not any(ln.startswith("Scroll:") for ln in lines)  # the page does not scroll
     assert not any(ln.startswith("Tabs:") for ln in lines)  # one tab only
     assert "Top stories" in lines
     assert "123 points by bob | 45 comments" in lines
 
     link = find(snap.elements, "Show HN: A durable browser agent")
-    assert f'[{link.id}]<a href="/item/1">Show HN: A durable browser agent</a>' in lines
+    assert f'[{link.id}]<a href="/item/1">Show HN: A durable browser agent' in lines
     q = find(snap.elements, "Search stories")
-    assert f'[{q.id}]<input name=q label="Search stories" placeholder="Search" value="">' in lines
+    assert f'[{q.id}]<input name=q label="Search stories" placeholder="Search">' in lines
     country = find(snap.elements, "Country")
     assert (
-        f'[{country.id}]<select name=country label="Country" value="US">US | UK | France</select>'
+        f'[{country.id}]<select name=country label="Country" value="US">"US", "UK", "France"'
         in lines
     )
-    assert f"[{find(snap.elements, 'Submit').id}]<button>Submit</button>" in lines
+    assert f"[{find(snap.elements, 'Submit').id}]<button>Submit" in lines
     msg = find(snap.elements, "Message")
-    assert f'[{msg.id}]<textarea name=msg label="Message"></textarea>' in lines
+    assert f'[{msg.id}]<textarea name=msg label="Message">' in lines
     tos = find(snap.elements, "I agree")
     assert f'[{tos.id}]<input type=checkbox name=tos label="I agree" checked>' in lines
     pw = find(snap.elements, "Secret code")
-    assert f'[{pw.id}]<input type=password label="Secret code" value="">' in lines
+    assert f'[{pw.id}]<input type=password label="Secret code">' in lines
     other = find(snap.elements, "Elsewhere")
     assert other.attributes["href"] == "https://elsewhere.test/page?x=1"
 
@@ -153,11 +153,14 @@ async def test_select_options_and_value(page: Page) -> None:
     )
     snap = await take_snapshot(page)
     size = find(snap.elements, "Size")
-    assert f'[{size.id}]<select label="Size" value="Medium">Small | Medium</select>' in snap.text
+    assert (
+        f'[{size.id}]<select label="Size" value="Medium">"Small", "Medium"'
+        in snap.text.splitlines()
+    )
     assert size.attributes["value"] == "Medium"
     big = next(e for e in snap.elements.values() if e.attributes.get("name") == "big")
     line = next(ln for ln in snap.text.splitlines() if ln.startswith(f"[{big.id}]"))
-    assert "Country 19 | … 30 more</select>" in line
+    assert line.endswith('"Country 19", … 30 more')
 
 
 async def test_cursor_pointer_area_listed_once(page: Page) -> None:
@@ -175,11 +178,11 @@ async def test_cursor_pointer_area_listed_once(page: Page) -> None:
     lines = element_lines(snap.text)
     card = [ln for ln in lines if "Card title" in ln]
     assert len(card) == 1
-    assert "role=clickable>Card title Nested description</div>" in card[0]
+    assert card[0].endswith("role=clickable>Card title Nested description")
     assert "Card title" not in [ln for ln in snap.text.splitlines() if ln not in lines]
-    assert any("role=clickable>Inline handler</div>" in ln for ln in lines)
-    assert any("role=clickable>Focusable</div>" in ln for ln in lines)
-    assert any("<div role=tab selected>Tab one</div>" in ln for ln in lines)
+    assert any(ln.endswith("role=clickable>Inline handler") for ln in lines)
+    assert any(ln.endswith("role=clickable>Focusable") for ln in lines)
+    assert any(ln.endswith("<div role=tab selected>Tab one") for ln in lines)
     # The label wrapping the checkbox is not an extra element.
     assert sum("Remember me" in ln for ln in snap.text.splitlines()) == 1
     assert any('<input type=checkbox label="Remember me">' in ln for ln in lines)
@@ -193,7 +196,7 @@ async def test_visually_hidden_checkbox_lists_its_label(page: Page) -> None:
     snap = await take_snapshot(page)
     label = find(snap.elements, "Send me news")
     assert label.tag == "label"
-    assert f"[{label.id}]<label role=checkbox checked>Send me news</label>" in snap.text
+    assert f"[{label.id}]<label role=checkbox checked>Send me news" in snap.text
 
 
 async def test_container_with_nested_controls_is_walked(page: Page) -> None:
@@ -205,9 +208,9 @@ async def test_container_with_nested_controls_is_walked(page: Page) -> None:
     snap = await take_snapshot(page)
     lines = snap.text.splitlines()
     listbox = find(snap.elements, "Fruits")
-    assert f'[{listbox.id}]<div role=listbox aria-label="Fruits"></div>' in lines
-    assert any(ln.endswith("<div role=option>Apple</div>") for ln in lines)
-    assert any(ln.endswith("<div role=option selected>Pear</div>") for ln in lines)
+    assert f'[{listbox.id}]<div role=listbox aria-label="Fruits">' in lines
+    assert any(ln.endswith("<div role=option>Apple") for ln in lines)
+    assert any(ln.endswith("<div role=option selected>Pear") for ln in lines)
 
 
 FRAME_PAGE = """<html><head><title>Frames</title></head><body>
@@ -243,13 +246,13 @@ async def test_iframes_and_shadow_roots(context: BrowserContext, page: Page) -> 
     shadow = find(snap.elements, "Shadow button")
     i = lines.index('iframe "payment":')
     assert lines[i + 1] == "  Card details"
-    assert lines[i + 2] == f"  [{pay.id}]<button>Pay now</button>"
+    assert lines[i + 2] == f"  [{pay.id}]<button>Pay now"
     j = lines.index('iframe "srcdoc":')
     assert lines[j + 1] == "  Inline doc"
-    assert lines[j + 2] == f'  [{inline.id}]<a href="/inline">Inline link</a>'
+    assert lines[j + 2] == f'  [{inline.id}]<a href="/inline">Inline link'
     k = lines.index("shadow:")
     assert lines[k + 1] == "  Shadow text"
-    assert lines[k + 2] == f"  [{shadow.id}]<button>Shadow button</button>"
+    assert lines[k + 2] == f"  [{shadow.id}]<button>Shadow button"
     assert i < j < k  # document order
 
     assert page.frames[pay.frame_index].url == f"{SITE}/pay"
@@ -311,7 +314,7 @@ async def test_budget_drops_far_text_before_near_content(page: Page) -> None:
 
     tight = await take_snapshot(page, token_budget=800)
     assert tight.token_estimate <= 800
-    assert "[1]<button>Top button</button>" in tight.text.replace(
+    assert "[1]<button>Top button" in tight.text.replace(
         f"[{find(tight.elements, 'Top button').id}]", "[1]"
     )
     assert "Paragraph 0 " in tight.text
@@ -325,13 +328,14 @@ async def test_scrolled_page_summarises_above(page: Page) -> None:
     await page.evaluate("window.scrollTo(0, 4000)")
     snap = await take_snapshot(page)
     lines = snap.text.splitlines()
-    assert re.fullmatch(r"Scroll: 4000 of \d+px, viewport 720px", lines[2])
+    # about:blank has no title: no Title line.
+    assert re.fullmatch(r"Scroll: 4000 of \d+px, viewport 720px", lines[1])
     above = re.fullmatch(
-        r'\.\.\. (\d+) more elements above the viewport: "B(\d+)", .*, \.\.\.', lines[3]
+        r'\.\.\. (\d+) more elements above the viewport: "B(\d+)", .*, \.\.\.', lines[2]
     )
-    assert above, lines[3]
+    assert above, lines[2]
     assert int(above[2]) == int(above[1]) - 1  # nearest first
-    assert "<button>B20</button>" in snap.text
+    assert any(ln.endswith("<button>B20") for ln in lines)
 
 
 async def test_tabs_line_with_two_tabs(context: BrowserContext, page: Page) -> None:
@@ -351,7 +355,7 @@ async def test_long_text_is_trimmed_and_wrapped(page: Page) -> None:
     assert all(len(ln) <= 160 for ln in body)
     assert any(ln.endswith("…") for ln in body)
     link = element_lines(snap.text)[0]
-    assert link.endswith("…</a>")
+    assert link.endswith("…")
 
 
 async def test_empty_page(page: Page) -> None:

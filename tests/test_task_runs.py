@@ -262,5 +262,5 @@ async def test_a_loop_is_pointed_out_to_the_model(
         if any(tool["name"] == "click" for tool in body["tools"])
     ]
     assert len(act_requests) == 4
-    warned = ["did not move on" in request for request in act_requests]
+    warned = ["this is a loop" in request for request in act_requests]
     assert warned == [False, False, False, True]

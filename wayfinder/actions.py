@@ -99,6 +99,15 @@ class SwitchTabAction(_Action):
     tab_index: int = Field(ge=0, description="Index of the tab, as listed under 'Tabs:'.")
 
 
+class EnterVerificationCodeAction(_Action):
+    """Type the run's 2FA verification code (one-time code) into a field. Wayfinder fetches
+    the code and types it; you never see it."""
+
+    type: Literal["enter_verification_code"] = "enter_verification_code"
+    element_id: str = Field(description="Id of the field that asks for the code.")
+    press_enter: bool = Field(default=True, description="Press Enter after typing (submit).")
+
+
 class CompleteAction(_Action):
     """Declare the task done, with the information the task asked for."""
 
@@ -135,6 +144,7 @@ Action = Annotated[
     | GotoUrlAction
     | GoBackAction
     | SwitchTabAction
+    | EnterVerificationCodeAction
     | CompleteAction
     | TerminateAction,
     Field(discriminator="type"),
@@ -155,7 +165,8 @@ ACTION_TYPES: tuple[type[_Action], ...] = (
     CompleteAction,
     TerminateAction,
 )
-"""Every action model, in the order the tools are offered to the model."""
+"""Every action model, in the order the tools are offered to the model. Not listed:
+`EnterVerificationCodeAction`, offered (last) only to runs with `totp_url`/`totp_identifier`."""
 
 
 class RecoverAction(_Action):

@@ -1,4 +1,5 @@
-"""The `wayfinder` command: run, get, list, cancel, session, worker, dev, stop, artifacts."""
+"""The `wayfinder` command: run, get, list, cancel, session, totp, workflows, code, rerun,
+publish, worker, dev, stop, artifacts."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from wayfinder.cli_follow import (
     no_worker_message,
 )
 from wayfinder.cli_sessions import add_session_parser, session_command
+from wayfinder.cli_totp import add_totp_parser, totp_command
+from wayfinder.cli_workflows import WORKFLOW_COMMANDS, add_workflow_parsers, workflow_command
 from wayfinder.client import Client
 from wayfinder.embedded import (
     HostState,
@@ -85,6 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     cancel = sub.add_parser("cancel", help="cancel a run")
     cancel.add_argument("run_id")
     add_session_parser(sub)
+    add_totp_parser(sub)
+    add_workflow_parsers(sub)
 
     worker = sub.add_parser("worker", help="run a Wayfinder worker (TEMPORAL_ADDRESS or embedded)")
     worker.add_argument("--task-queue", help="shared task queue (default: wayfinder)")
@@ -275,10 +280,12 @@ COMMANDS = {
     "list": _list,
     "cancel": _cancel,
     "session": session_command,
+    "totp": totp_command,
     "worker": _worker,
     "dev": _dev,
     "stop": _stop,
     "artifacts": artifacts_command,
+    **dict.fromkeys(WORKFLOW_COMMANDS, workflow_command),
 }
 
 

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 import temporalio.client
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from temporalio.client import (
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
@@ -28,6 +28,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from ulid import ULID
 
+from wayfinder.client_workflows import PublishedWorkflows
 from wayfinder.embedded import ensure_host
 from wayfinder.embedded_host import clients_lock
 from wayfinder.errors import RunNotFoundError, SearchAttributesMissingError, WorkerCrashedError
@@ -42,8 +43,12 @@ from wayfinder.models import (
     TaskRunResponse,
 )
 from wayfinder.plugin import WayfinderPlugin
+from wayfinder.proxies import prepare_proxy
+from wayfinder.request_options import RequestOptions, applies_request_options, call_temporal
+from wayfinder.request_options import rpc_options as _rpc_options
 from wayfinder.sessions import DEFAULT_TIMEOUT, Sessions
 from wayfinder.settings import Settings, get_settings
+from wayfinder.totp_client import TotpCodeSent, send_totp_code
 from wayfinder.visibility import (
     TEMPORAL_STATUS,
     RunSummary,
@@ -53,6 +58,7 @@ from wayfinder.visibility import (
     runs_query,
     summary_of,
 )
+from wayfinder.webhook_status import with_webhook_delivery
 from wayfinder.worker import build_worker
 from wayfinder.workflows.inputs import TaskRunInput
 from wayfinder.workflows.outcome import FAILURE_TYPES, FINAL_MEMO
@@ -71,21 +77,10 @@ log = logging.getLogger(__name__)
 
 
 
-class RequestOptions(BaseModel):
-    """Per-call options for the calls this client makes to Temporal."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    timeout_in_seconds: float | None = Field(default=None, gt=0)
-    """Deadline of each Temporal RPC the call makes."""
-    additional_headers: dict[str, str] | None = None
-    """Sent as gRPC metadata with each RPC (an auth proxy in front of Temporal can read them)."""
-
-
 _RUN_FAILURE_TYPES = frozenset(FAILURE_TYPES.values())
 
 
-class Client:
+class Client(PublishedWorkflows):
     """Wayfinder's entry point. Make one with `await Client.connect()`."""
 
     def __init__(
@@ -94,12 +89,14 @@ class Client:
         *,
         task_queue: str | None = None,
         ui_url: str | None = None,
+        settings: Settings | None = None,
         _resources: AsyncExitStack | None = None,
     ) -> None:
         """Wrap a Temporal client that already carries `WayfinderPlugin`."""
         self.temporal = temporal
-        self.task_queue = task_queue or get_settings().task_queue
-        self.ui_url = ui_url
+        self.settings = settings or _settings_of(temporal)
+        self.task_queue = task_queue or self.settings.task_queue
+        self.ui_url = ui_url or self.settings.ui_url
         self._resources = _resources or AsyncExitStack()
         self._worker_failure: BaseException | None = None
 
@@ -137,6 +134,7 @@ class Client:
                 temporal,
                 task_queue=task_queue or settings.task_queue,
                 ui_url=ui_url,
+                settings=settings,
                 _resources=resources,
             )
             if run_worker:
@@ -260,6 +258,7 @@ class Client:
         )
         return await self.start(request, request_options=request_options)
 
+    @applies_request_options
     async def start(
         self,
         request: TaskRunRequest,
@@ -268,12 +267,16 @@ class Client:
     ) -> TaskRunResponse:
         """`run_task` for a request already built (and validated) as a `TaskRunRequest`."""
         rpc = _rpc_options(request_options)
+        if request.run_with == "code":
+            return await self._run_code(request, rpc)
+        proxy = prepare_proxy(request.proxy_location, _settings_of(self.temporal))
+        request = request.model_copy(update={"proxy_location": proxy})
         if request.browser_session_id is not None:
             await self._sessions.check_open(request.browser_session_id, rpc)
         run_id = f"{RUN_ID_PREFIX}{ULID()}"
         created_at = datetime.now(UTC)
         try:
-            handle = await self.temporal.start_workflow(
+            handle = await call_temporal(self).start_workflow(
                 TaskRunWorkflow.run,
                 TaskRunInput(request=request, created_at=created_at, app_url=self._app_url(run_id)),
                 id=run_id,
@@ -293,26 +296,42 @@ class Client:
                 app_url=self._app_url(run_id),
                 title=request.title,
             )
+        return await self._wait_for_end(handle, request.timeout, request_options)
+
+    async def _wait_for_end(
+        self,
+        handle: temporalio.client.WorkflowHandle[Any, TaskRunResponse],
+        timeout: float,  # noqa: ASYNC109 - the run's own wait_for_completion timeout
+        request_options: RequestOptions | dict[str, Any] | None = None,
+    ) -> TaskRunResponse:
+        rpc = _rpc_options(request_options)
+        # Only the metadata: an RPC deadline would cut the long poll that waits for the result.
+        metadata = {k: v for k, v in rpc.items() if k == "rpc_metadata"}
         try:
-            # Only the metadata: an RPC deadline would cut the long poll that waits for the result.
-            metadata = {k: v for k, v in rpc.items() if k == "rpc_metadata"}
-            return await asyncio.wait_for(handle.result(**metadata), request.timeout)
+            return await asyncio.wait_for(handle.result(**metadata), timeout)
         except TimeoutError:
             raise TimeoutError(
-                f"run {run_id} did not finish within {request.timeout:g}s; it goes on: "
+                f"run {handle.id} did not finish within {timeout:g}s; it goes on: "
                 "follow it with get_run() or cancel it with cancel_run()"
             ) from None
         except WorkflowFailureError as exc:
             # A run that did not complete ends its workflow Failed or Canceled; the caller
             # still gets its full final state, as get_run gives it.
-            return _final_state(exc) or await self.get_run(run_id, request_options=request_options)
+            final = _final_state(exc)
+            return final or await self.get_run(handle.id, request_options=request_options)
 
+    @applies_request_options
     async def get_run(
         self, run_id: str, *, request_options: RequestOptions | dict[str, Any] | None = None
     ) -> TaskRunResponse:
         """The run's current state: live while it runs, its final result once it has ended."""
         rpc = _rpc_options(request_options)
-        handle = self.temporal.get_workflow_handle_for(TaskRunWorkflow.run, run_id)
+        return await with_webhook_delivery(
+            call_temporal(self), await self._get_run(run_id, rpc), rpc
+        )
+
+    async def _get_run(self, run_id: str, rpc: dict[str, Any]) -> TaskRunResponse:
+        handle = call_temporal(self).get_workflow_handle_for(TaskRunWorkflow.run, run_id)
         description = await self._describe(run_id, rpc)
         status = description.status
         if status == WorkflowExecutionStatus.RUNNING:
@@ -343,6 +362,25 @@ class Client:
                     return final
         return await self._closed_outside_wayfinder(handle, description)
 
+    @applies_request_options
+    async def send_totp_code(
+        self,
+        totp_identifier: str,
+        content: str,
+        *,
+        request_options: RequestOptions | dict[str, Any] | None = None,
+    ) -> TotpCodeSent:
+        """Give a 2FA code to the run waiting on `totp_identifier` (or the next one to ask,
+        within a few minutes). `content` is the code, or a message with a 4-8 digit code."""
+        return await send_totp_code(
+            call_temporal(self),
+            self.task_queue,
+            totp_identifier=totp_identifier,
+            content=content,
+            rpc=_rpc_options(request_options),
+        )
+
+    @applies_request_options
     async def list_runs(
         self,
         status: RunStatus | str | None = None,
@@ -363,7 +401,7 @@ class Client:
         try:
             runs = [
                 summary_of(execution, self._app_url(execution.id))
-                async for execution in self.temporal.list_workflows(
+                async for execution in call_temporal(self).list_workflows(
                     runs_query(wanted), limit=limit, **rpc
                 )
             ]
@@ -372,6 +410,7 @@ class Client:
             raise
         return sorted(runs, key=lambda run: run.created_at, reverse=True)
 
+    @applies_request_options
     async def get_run_steps(
         self,
         run_id: str,
@@ -382,9 +421,10 @@ class Client:
         """Steps numbered above `after` (needs a live worker, as every Temporal query does)."""
         rpc = _rpc_options(request_options)
         await self._describe(run_id, rpc)
-        handle = self.temporal.get_workflow_handle(run_id)
+        handle = call_temporal(self).get_workflow_handle(run_id)
         return await handle.query(TaskRunWorkflow.get_steps, after, **rpc)
 
+    @applies_request_options
     async def cancel_run(
         self, run_id: str, *, request_options: RequestOptions | dict[str, Any] | None = None
     ) -> None:
@@ -397,12 +437,13 @@ class Client:
         description = await self._describe(run_id, rpc)
         if description.status != WorkflowExecutionStatus.RUNNING:
             return
-        await self.temporal.get_workflow_handle(run_id).cancel(**rpc)
+        await call_temporal(self).get_workflow_handle(run_id).cancel(**rpc)
 
     @property
     def _sessions(self) -> Sessions:
-        return Sessions(self.temporal, self.task_queue)
+        return Sessions(call_temporal(self), self.task_queue)
 
+    @applies_request_options
     async def create_browser_session(
         self,
         timeout: int = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - the session's lifetime, in minutes
@@ -416,6 +457,7 @@ class Client:
         """
         return await self._sessions.create(timeout, _rpc_options(request_options))
 
+    @applies_request_options
     async def get_browser_session(
         self,
         browser_session_id: str,
@@ -425,6 +467,7 @@ class Client:
         """The session's current state, or its final one once it has ended."""
         return await self._sessions.get(browser_session_id, _rpc_options(request_options))
 
+    @applies_request_options
     async def list_browser_sessions(
         self,
         status: BrowserSessionStatus | str | None = None,
@@ -436,6 +479,7 @@ class Client:
         needed; `runs` is left empty here: `get_browser_session` has it)."""
         return await self._sessions.list(status, limit, _rpc_options(request_options))
 
+    @applies_request_options
     async def close_browser_session(
         self,
         browser_session_id: str,
@@ -448,7 +492,7 @@ class Client:
 
     async def _describe(self, run_id: str, rpc: dict[str, Any]) -> WorkflowExecutionDescription:
         try:
-            return await self.temporal.get_workflow_handle(run_id).describe(**rpc)
+            return await call_temporal(self).get_workflow_handle(run_id).describe(**rpc)
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise RunNotFoundError(f"no run with id {run_id!r}") from None
@@ -519,13 +563,8 @@ def _final_state(error: WorkflowFailureError) -> TaskRunResponse | None:
     return None
 
 
-def _rpc_options(options: RequestOptions | dict[str, Any] | None) -> dict[str, Any]:
-    if options is None:
-        return {}
-    options = RequestOptions.model_validate(options)
-    rpc: dict[str, Any] = {}
-    if options.timeout_in_seconds is not None:
-        rpc["rpc_timeout"] = timedelta(seconds=options.timeout_in_seconds)
-    if options.additional_headers:
-        rpc["rpc_metadata"] = {k.lower(): v for k, v in options.additional_headers.items()}
-    return rpc
+def _settings_of(temporal: temporalio.client.Client) -> Settings:
+    """The settings of the client's WayfinderPlugin (what `connect` was given)."""
+    plugins = temporal.config()["plugins"]
+    found = (p.settings for p in plugins if isinstance(p, WayfinderPlugin))
+    return next(found, None) or get_settings()

@@ -338,7 +338,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
     }
     for name, value in settings.model_dump().items():
         if value is not None and name != "temporal_address":
-            env[f"WAYFINDER_{name.upper()}"] = str(value)
+            # JSON for a mapping (WAYFINDER_PROXIES): that is how the child parses it back.
+            text = json.dumps(value) if isinstance(value, dict) else str(value)
+            env[f"WAYFINDER_{name.upper()}"] = text
     return env
 
 

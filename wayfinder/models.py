@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -18,11 +18,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from wayfinder.actions import LoggedAction
+from wayfinder.proxy_url import ProxyLocation, check_location
+from wayfinder.scripts.model import ElementTarget, PageCheck
 from wayfinder.urls import check_http_url
 
 
@@ -98,9 +101,6 @@ class TokenUsage(BaseModel):
         )
 
 
-_NOT_YET = "is not supported yet by Wayfinder; leave it unset"
-
-
 def _check_cdp_address(value: str) -> str:
     """`value` stripped if it can address a browser over CDP: `http(s)://host:port` (whose
     `/json/version` names the WebSocket) or the `ws(s)://` WebSocket URL itself."""
@@ -128,7 +128,8 @@ class TaskRunRequest(BaseModel):
     started.
     """
 
-    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+    # Inputs may hold credentials (proxy URLs, headers): errors name the field, not the value.
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, hide_input_in_errors=True)
 
     prompt: str = Field(min_length=1)
     url: str | None = None
@@ -137,7 +138,8 @@ class TaskRunRequest(BaseModel):
     timeout: float = Field(default=1800, gt=0)
     max_steps: int | None = Field(default=None, ge=1)
     data_extraction_schema: dict[str, Any] | None = None
-    proxy_location: str | None = None
+    proxy_location: ProxyLocation | None = None
+    """A location name mapped in WAYFINDER_PROXIES, or a `ProxyURL`; 'NONE' becomes None."""
     browser_session_id: str | None = None
     publish_workflow: bool = False
     webhook_url: str | None = None
@@ -175,6 +177,11 @@ class TaskRunRequest(BaseModel):
             )
         return value
 
+    @field_validator("proxy_location", mode="before")
+    @classmethod
+    def _proxy_location(cls, value: Any) -> Any:
+        return check_location(value)
+
     @field_validator("data_extraction_schema", mode="before")
     @classmethod
     def _schema_is_json_schema(cls, value: Any) -> Any:
@@ -196,6 +203,23 @@ class TaskRunRequest(BaseModel):
                 raise ValueError("error codes and their descriptions must not be blank")
         return value
 
+    @field_validator("webhook_url", "totp_url")
+    @classmethod
+    def _hook_is_http(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        try:
+            return check_http_url(value)
+        except ValueError as exc:
+            raise ValueError(str(exc).replace("url ", f"{info.field_name} ", 1)) from None
+
+    @field_validator("totp_identifier")
+    @classmethod
+    def _identifier_not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("totp_identifier must not be blank")
+        return None if value is None else value.strip()
+
     @field_validator("browser_address")
     @classmethod
     def _browser_address_is_cdp(cls, value: str | None) -> str | None:
@@ -203,32 +227,28 @@ class TaskRunRequest(BaseModel):
 
     @field_validator("run_with")
     @classmethod
-    def _run_with_agent(cls, value: str | None) -> str | None:
-        if value not in (None, "agent"):
+    def _run_with_known(cls, value: str | None) -> str | None:
+        if value not in (None, "agent", "code"):
             raise ValueError(
-                f"run_with={value!r} is not supported yet: code runs come with published "
-                "workflows; use 'agent' or leave it unset"
+                f"run_with must be 'code' (rerun the published workflow of this prompt and URL, "
+                f"or run the agent and publish) or 'agent', not {value!r}"
             )
         return value
 
     @model_validator(mode="after")
-    def _reject_unimplemented(self) -> TaskRunRequest:
-        not_yet = {
-            "proxy_location": self.proxy_location is not None,
-            "publish_workflow": self.publish_workflow,
-            "webhook_url": self.webhook_url is not None,
-            "totp_identifier": self.totp_identifier is not None,
-            "totp_url": self.totp_url is not None,
-        }
-        given = [name for name, is_set in not_yet.items() if is_set]
-        if given:
-            raise ValueError(f"{', '.join(given)} {_NOT_YET}")
+    def _check_combinations(self) -> TaskRunRequest:
+        if (self.publish_workflow or self.run_with == "code") and self.url is None:
+            raise ValueError(
+                "publish_workflow and run_with='code' need a url: a published workflow starts "
+                "by opening it (its `url` parameter)"
+            )
         if self.browser_session_id is not None:
             # The session's browser is open already: what shapes a new context cannot apply.
             shaping = {
                 "browser_address": self.browser_address is not None,
                 "user_agent": self.user_agent is not None,
                 "extra_http_headers": self.extra_http_headers is not None,
+                "proxy_location": self.proxy_location is not None,
             }
             clashing = [name for name, is_set in shaping.items() if is_set]
             if clashing:
@@ -307,6 +327,18 @@ class ScriptRunResponse(BaseModel):
     """The result of running generated code instead of the model (published workflows)."""
 
     ai_fallback_triggered: bool = False
+    """A step no longer matched the page and the agent took it (see `healed_steps`)."""
+    script_id: str | None = None
+    """The published workflow run (`wpid_...`)."""
+    script_revision_id: str | None = None
+    """The revision the rerun started from."""
+    new_revision_id: str | None = None
+    """The revision saved with the repairs, when the agent healed a step."""
+    healed_steps: list[int] = Field(default_factory=list)
+    """Numbers of the script steps the agent took over."""
+    extraction_by_model: bool = False
+    """The output was extracted by one model call (no deterministic plan, or its result did
+    not validate against the schema)."""
 
 
 class StepRecord(BaseModel):
@@ -319,12 +351,20 @@ class StepRecord(BaseModel):
     """What the action acted on, e.g. "button 'Send'"."""
     url: str
     """The page's URL after the action."""
+    target: ElementTarget | None = None
+    """How to find the action's element again (locators checked unique when it acted), for
+    published scripts. Never holds a typed value; a password field is marked `secret`."""
+    after: PageCheck | None = None
+    """What the page showed right after the action (URL, a short text that appeared)."""
     error: str | None = None
     """Why the action failed on the page, if it did (the model sees this next step)."""
     screenshot_key: str | None = None
     snapshot_key: str | None = None
     page_tokens: int = 0
     """Estimated tokens of the page description the model read."""
+    page_state: str = ""
+    """A short hash of that description: equal on an unchanged page (loop detection uses it).
+    The actions of one answer share it, and their `snapshot_key`."""
     reasks: int = 0
     """Invalid answers the model had to correct in this step."""
     usage: TokenUsage = Field(default_factory=TokenUsage)
@@ -344,6 +384,20 @@ class StepRecord(BaseModel):
         args = f" {json.dumps(details, ensure_ascii=False)}" if details else ""
         outcome = f" FAILED: {self.error}" if self.error else ""
         return f"{self.number}. {self.action_type}{target}{args} -> {self.url}{outcome}"
+
+
+class WebhookDelivery(BaseModel):
+    """How the run's webhook went: sent after the run's end, retried on its own schedule."""
+
+    webhook_id: str
+    """The `webhook-id` header: the same on every attempt, so a receiver can drop repeats."""
+    url: str
+    status: Literal["pending", "delivered", "failed"] = "pending"
+    attempts: int = 0
+    last_status_code: int | None = None
+    """The receiver's HTTP status on the last attempt (None when it could not be reached)."""
+    error: str | None = None
+    finished_at: datetime | None = None
 
 
 class TaskRunResponse(BaseModel):
@@ -368,6 +422,9 @@ class TaskRunResponse(BaseModel):
     app_url: str | None = None
     step_count: int | None = None
     script_run: ScriptRunResponse | None = None
+    workflow_id: str | None = None
+    """The published workflow (`wpid_...`) this run published (`publish_workflow=True`) or
+    reran."""
     created_at: datetime
     finished_at: datetime | None = None
     title: str | None = None
@@ -376,6 +433,8 @@ class TaskRunResponse(BaseModel):
     recoveries: int = 0
     """Times the run lost its browser (a worker or Chromium died) and carried on in a new one
     rebuilt from its last checkpoint. Each has an entry of type `recover` in the step log."""
+    webhook_delivery: WebhookDelivery | None = None
+    """With a `webhook_url`: `pending` as soon as the run ends, then its outcome."""
 
 
 class BrowserSessionStatus(StrEnum):

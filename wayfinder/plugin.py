@@ -25,11 +25,15 @@ from temporalio.worker import Worker, WorkerConfig
 
 from wayfinder.activities.browser import BrowserActivities
 from wayfinder.activities.contracts import is_launch_queue, launch_queue
+from wayfinder.activities.error_code import ErrorCodeActivities
 from wayfinder.activities.extract import ExtractActivities
 from wayfinder.activities.runtime import ActivityRuntime
+from wayfinder.activities.script import ScriptActivities
 from wayfinder.activities.session import SessionActivities
 from wayfinder.activities.step import StepActivities
+from wayfinder.activities.totp import TotpActivities
 from wayfinder.activities.verify import VerifyActivities
+from wayfinder.activities.webhook import WebhookActivities
 from wayfinder.errors import CompanionWorkerError
 from wayfinder.settings import Settings, get_settings
 from wayfinder.worker import (
@@ -41,7 +45,11 @@ from wayfinder.worker import (
     new_host_queue,
 )
 from wayfinder.workflows.browser_session import BrowserSessionWorkflow
+from wayfinder.workflows.published import PublishedWorkflowEntity
+from wayfinder.workflows.script_run import ScriptRunWorkflow
 from wayfinder.workflows.task_run import TaskRunWorkflow
+from wayfinder.workflows.totp_mailbox import TotpMailboxWorkflow
+from wayfinder.workflows.webhook import WebhookDeliveryWorkflow
 
 PLUGIN_NAME = "wayfinder.WayfinderPlugin"
 
@@ -78,7 +86,9 @@ class WayfinderPlugin(SimplePlugin):
         self.settings = settings or get_settings()
         self.runtime = ActivityRuntime.create(self.settings, new_host_queue())
         browser = BrowserActivities(self.runtime)
+        error_codes = ErrorCodeActivities(self.runtime)
         session = SessionActivities(self.runtime)
+        script = ScriptActivities(self.runtime)
         self._launch_activities: list[Callable[..., Any]] = [browser.launch_browser]
         self._host_activities: list[Callable[..., Any]] = [
             # Launch is also on the host queue: a Chromium that crashed under a live worker
@@ -90,6 +100,16 @@ class WayfinderPlugin(SimplePlugin):
             browser.close_browser,
             session.hold_browser,
             session.run_is_open,
+            error_codes.map_error_code,
+            TotpActivities(self.runtime).enter_verification_code,
+            script.publish_script,
+            script.run_script_step,
+            script.extract_by_plan,
+        ]
+        # Activities that need no browser run on the workflows' own task queue.
+        self._shared_activities: list[Callable[..., Any]] = [
+            WebhookActivities(self.runtime).deliver_webhook,
+            error_codes.map_error_code,
         ]
         self._host: _Companion | None = None
         self._launchers: dict[str, _Companion] = {}
@@ -123,7 +143,12 @@ class WayfinderPlugin(SimplePlugin):
                 *config.get("workflows", []),
                 TaskRunWorkflow,
                 BrowserSessionWorkflow,
+                WebhookDeliveryWorkflow,
+                TotpMailboxWorkflow,
+                PublishedWorkflowEntity,
+                ScriptRunWorkflow,
             ]
+            config["activities"] = [*config.get("activities", []), *self._shared_activities]
         return config
 
     async def run_worker(self, worker: Worker, next: Callable[[Worker], Awaitable[None]]) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from wayfinder.proxy_url import check_proxy_url
+
 DEFAULT_MODEL = "claude-sonnet-5-5"
 """The model a run uses unless the run or WAYFINDER_MODEL says otherwise."""
 
@@ -21,7 +23,10 @@ DEFAULT_TASK_QUEUE = "wayfinder"
 class Settings(BaseSettings):
     """Configuration read from `WAYFINDER_*` and the standard Temporal/Anthropic variables."""
 
-    model_config = SettingsConfigDict(env_prefix="WAYFINDER_", extra="ignore")
+    # Values include keys and proxy passwords: errors name the variable, never echo its value.
+    model_config = SettingsConfigDict(
+        env_prefix="WAYFINDER_", extra="ignore", hide_input_in_errors=True
+    )
 
     temporal_address: str | None = Field(
         default=None,
@@ -63,7 +68,10 @@ class Settings(BaseSettings):
     """Size above which a downloaded file is not kept (it is deleted and listed with why)."""
     chromium_path: str | None = None
     headless: bool = True
-    ui_url: str | None = None
+    ui_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("WAYFINDER_TEMPORAL_UI_URL", "WAYFINDER_UI_URL"),
+    )
     """Base URL of the Temporal UI, used to build `app_url` (set by `wayfinder dev`)."""
     max_concurrent_runs: int = Field(default=8, ge=1)
     """Browser activities one worker process runs at once (each run has its own context)."""
@@ -73,6 +81,34 @@ class Settings(BaseSettings):
     """Seconds an activity keeps retrying a model endpoint that is unavailable (429, 5xx,
     timeouts), counted from its first attempt; after that the run fails with the endpoint's
     message."""
+    webhook_secret: str | None = None
+    """Signing key of webhooks and `totp_url` requests, in the Standard Webhooks form
+    `whsec_<base64>`; receivers verify with the same value."""
+    webhook_retry_window: float = Field(default=3600.0, ge=0)
+    """Seconds a webhook delivery keeps retrying a receiver that is down or answers 408, 429 or
+    5xx, counted from its first attempt."""
+    totp_wait: float = Field(default=300.0, gt=0)
+    """Seconds a run waits for a 2FA code (from `totp_url` or `send_totp_code`) before it fails."""
+    secret_key: str | None = None
+    """Fernet key (urlsafe base64, 32 bytes) that encrypts a rerun's secret parameters in
+    workflow history. Every client and worker of a deployment must share it; unset, one is
+    generated once and kept in `home/secret.key` (enough when they all share one home, as with
+    the embedded server). See docs/publishing.md."""
+    proxies: dict[str, str] = Field(default_factory=dict)
+    """WAYFINDER_PROXIES: a JSON object of `proxy_location` name to proxy URL, e.g.
+    `{"RESIDENTIAL_US": "http://user:pass@proxy.internal:8080"}`. Workers resolve the names
+    (so credentials never travel in workflow history); clients check them before a run
+    starts. See docs/proxies.md."""
+
+    @field_validator("proxies")
+    @classmethod
+    def _proxy_names(cls, value: dict[str, str]) -> dict[str, str]:
+        names = {name.strip().upper(): url for name, url in value.items()}
+        if "NONE" in names:
+            raise ValueError("WAYFINDER_PROXIES cannot map NONE: it means no proxy")
+        for name, url in names.items():
+            check_proxy_url(url, f"WAYFINDER_PROXIES[{name!r}]")
+        return names
 
     @field_validator("artifact_base_url")
     @classmethod

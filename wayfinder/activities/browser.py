@@ -26,6 +26,8 @@ from wayfinder.browser.downloads import DownloadKeeper
 from wayfinder.browser.host import BrowserGoneError, BrowserRun, BrowserUnreachableError
 from wayfinder.browser.recording import Frame, discard, encode
 from wayfinder.models import FileInfo, RecordingSegment, SkippedDownload
+from wayfinder.proxies import ProxyNotConfiguredError, resolve_proxy
+from wayfinder.secrets import SecretKeyError
 
 
 class BrowserActivities(ActivityGroup):
@@ -78,12 +80,18 @@ class BrowserActivities(ActivityGroup):
     async def _open(self, request: LaunchBrowserInput, *, reserved: bool) -> BrowserRun:
         checkpoint = request.checkpoint
         try:
+            proxy = resolve_proxy(request.proxy, self._rt.settings)
+        except (ProxyNotConfiguredError, SecretKeyError) as exc:
+            # Another worker would not do better: its configuration is the deployment's.
+            raise ApplicationError(str(exc), type="ProxyNotConfigured", non_retryable=True) from exc
+        try:
             return await self._rt.host.open(
                 request.run_id,
                 browser_address=request.browser_address,
                 reserved=reserved,
                 user_agent=request.user_agent,
                 extra_http_headers=request.extra_http_headers,
+                proxy=proxy,
                 storage_state=checkpoint.storage_state if checkpoint else None,
                 generation=request.generation,
             )

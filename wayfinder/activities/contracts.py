@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from wayfinder.browser.checkpoint import Checkpoint
+from wayfinder.feedback import Feedback, NotRun, PastStep
 from wayfinder.models import (
     FileInfo,
     ModelOverride,
@@ -19,6 +20,7 @@ from wayfinder.models import (
     StepRecord,
     TokenUsage,
 )
+from wayfinder.proxy_url import ProxyLocation
 
 LAUNCH_BROWSER = "launch_browser"
 TAKE_STEP = "take_step"
@@ -63,6 +65,9 @@ class LaunchBrowserInput(BaseModel):
     """A browser started elsewhere to attach to over CDP, instead of this host's Chromium."""
     user_agent: str | None = None
     extra_http_headers: dict[str, str] | None = None
+    proxy: ProxyLocation | None = None
+    """The run's `proxy_location` as history may hold it: a name or a sealed URL, resolved by
+    the worker (`wayfinder.proxies.resolve_proxy`)."""
     checkpoint: Checkpoint | None = None
     """Rebuild the run's browser from this checkpoint instead of opening `url` (recovery)."""
     generation: str = ""
@@ -79,13 +84,20 @@ class StepInput(BaseModel):
     """The run's own id, under which its step artifacts are kept; the lease's is the browser's,
     which in a browser session is the session's, shared by all its runs."""
     task: str
-    history: list[str] = Field(default_factory=list)
-    """One line per earlier step (see `StepRecord.summary`)."""
-    feedback: list[str] = Field(default_factory=list)
-    """What the model should know before acting: a refuted completion, for instance."""
+    history: list[PastStep] = Field(default_factory=list)
+    """The latest earlier steps, oldest first (the prompt words them: `prompts.history_lines`)."""
+    earlier: int = 0
+    """Steps before `history`, counted but not listed."""
+    feedback: Feedback = Field(default_factory=Feedback)
+    """What the model should know before acting: a refuted completion, a loop, actions of the
+    last answer that did not run."""
+    max_actions: int | None = None
+    """Actions this step may still run (what is left of the run's max_steps)."""
     model: ModelOverride | None = None
     error_codes: dict[str, str] | None = None
     extraction_follows: bool = False
+    verification_code: bool = False
+    """The run can get a 2FA code: `enter_verification_code` is offered."""
     recovered_from: str | None = None
     """Why the browser was rebuilt before this step (the previous one was interrupted)."""
     interrupted: str | None = None
@@ -93,9 +105,11 @@ class StepInput(BaseModel):
 
 
 class StepResult(BaseModel):
-    """A step's record, and the checkpoint of the browser right after it."""
+    """A step's records (one per action that ran, in order) and the checkpoint right after."""
 
-    record: StepRecord
+    records: list[StepRecord]
+    not_run: NotRun | None = None
+    """Actions of the answer that did not run, and why (never recorded as steps)."""
     checkpoint: Checkpoint | None = None
     """None when the page could not be read back (the previous checkpoint still holds)."""
 
@@ -105,7 +119,7 @@ class VerifyInput(BaseModel):
     task: str
     output: Any = None
     summary: str = ""
-    history: list[str] | None = None
+    history: list[PastStep] | None = None
     """Given only when the run asks for the action history in verification."""
     model: ModelOverride | None = None
 

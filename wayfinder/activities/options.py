@@ -130,3 +130,58 @@ RUN_CHECK = ActivityOptions(
     schedule_to_start=HOST_SCHEDULE_TO_START,
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2),
 )
+
+WEBHOOK = ActivityOptions(
+    # One signed POST of a run's final response, on any worker of the run's task queue. The
+    # activity fails for good on a 4xx other than 408/429, and once
+    # WAYFINDER_WEBHOOK_RETRY_WINDOW has passed (so no attempt count here); `Retry-After`
+    # overrides the backoff through the error's next_retry_delay.
+    start_to_close=timedelta(seconds=30),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(minutes=5),
+        maximum_attempts=0,
+    ),
+)
+
+ERROR_CODE = ActivityOptions(
+    # The one question of which error code applies to a run that failed or ran out of steps:
+    # on the run's host when its browser is still there (the page is part of the question).
+    start_to_close=timedelta(minutes=2),
+    schedule_to_start=HOST_SCHEDULE_TO_START,
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_attempts=3,
+        non_retryable_error_types=list(NON_RETRYABLE_ERRORS),
+    ),
+)
+
+VERIFICATION_CODE = ActivityOptions(
+    # Waiting for a 2FA code and typing it, on the run's host. The wait is bounded by the
+    # worker's WAYFINDER_TOTP_WAIT (the activity fails with VerificationCodeMissing after it);
+    # start-to-close only catches a wait far past any sane setting. A retry would look for a
+    # new code, so only a lost host (heartbeat) or a transient failure gets one.
+    start_to_close=timedelta(hours=2),
+    schedule_to_start=HOST_SCHEDULE_TO_START,
+    heartbeat=HOST_HEARTBEAT,
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_attempts=3,
+        non_retryable_error_types=[*NON_RETRYABLE_ERRORS, "VerificationCodeMissing"],
+    ),
+)
+
+SCRIPT_STEP = ActivityOptions(
+    # A published script's step replayed with Playwright, no model: seconds, not minutes. It
+    # heartbeats like a step so a dead host is noticed in seconds and the rerun rebuilt.
+    start_to_close=timedelta(minutes=2),
+    schedule_to_start=HOST_SCHEDULE_TO_START,
+    heartbeat=HOST_HEARTBEAT,
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_attempts=3,
+        non_retryable_error_types=[BROWSER_LOST, "SecretKeyError", "NotPublishable"],
+    ),
+)
+"""`run_script_step`, `extract_by_plan` and `publish_script`, on the run's host."""

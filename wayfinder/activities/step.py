@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 from temporalio import activity
 
-from wayfinder.actions import CompleteAction, TerminateAction
+from wayfinder.actions import Action
+from wayfinder.activities.answer import split_answer
 from wayfinder.activities.contracts import TAKE_STEP, StepInput, StepResult
 from wayfinder.activities.errors import as_activity_errors
-from wayfinder.activities.heartbeat import heartbeating, previous_note
+from wayfinder.activities.heartbeat import Heartbeat, heartbeating, previous_note
 from wayfinder.activities.runtime import ActivityGroup
-from wayfinder.browser.actions import ActionError, execute_action
+from wayfinder.browser.batch import ActionOutcome, run_actions
 from wayfinder.browser.checkpoint import Checkpoint, capture
-from wayfinder.browser.snapshot import take_snapshot
+from wayfinder.browser.host import BrowserRun
+from wayfinder.browser.locators import ActionRecorder
+from wayfinder.browser.snapshot import PageSnapshot, take_snapshot
+from wayfinder.feedback import NotRun, StopReason
 from wayfinder.llm import prompts
 from wayfinder.llm.decisions import decide_action
 from wayfinder.models import StepRecord
+from wayfinder.scripts.model import ElementTarget, PageCheck
 
 PAGE_TOKEN_BUDGET = 6000
 
@@ -36,7 +42,7 @@ class StepActivities(ActivityGroup):
         started = time.monotonic()
         run_id = step.lease.run_id
         prefix = f"{step.run_id or run_id}/step-{step.number:03d}"
-        feedback = list(step.feedback)
+        feedback = prompts.feedback_lines(step.feedback)
         if step.recovered_from:
             feedback.insert(0, prompts.recovered_note(step.recovered_from, step.interrupted))
         elif activity.info().attempt > 1:
@@ -47,7 +53,12 @@ class StepActivities(ActivityGroup):
         ):
             async with heartbeating() as heartbeat:
                 run = self._rt.host.get(run_id)
-                snapshot = await take_snapshot(run.page, token_budget=PAGE_TOKEN_BUDGET)
+                # The element the last action worked on (a select lists all its options).
+                last = step.history[-1].action if step.history else None
+                focus = getattr(last, "element_id", None)
+                snapshot = await take_snapshot(
+                    run.page, token_budget=PAGE_TOKEN_BUDGET, focus_id=focus
+                )
                 snapshot_key = self._rt.artifacts.put(f"{prefix}.txt", snapshot.text)
                 screenshot_key = await self._screenshot(run.page, f"{prefix}.jpg")
                 decision = await decide_action(
@@ -56,37 +67,22 @@ class StepActivities(ActivityGroup):
                     task=step.task,
                     page=snapshot.text,
                     element_ids=snapshot.elements.keys(),
-                    history=step.history,
+                    history=prompts.history_lines(step.history, step.earlier),
                     feedback=feedback,
                     error_codes=step.error_codes,
                     extraction_follows=step.extraction_follows,
+                    verification_code=step.verification_code,
                 )
-                action = decision.action
-                element_id = getattr(action, "element_id", None)
-                element = snapshot.elements[element_id].describe() if element_id else None
-                error: str | None = None
-                if not isinstance(action, CompleteAction | TerminateAction):
-                    # If this host dies now, the workflow learns what it was doing. Only the
-                    # action and its element: typed values (a password) stay out of history.
-                    heartbeat.note(f"{action.type} {element or ''}".strip())
-                    try:
-                        run.page = await execute_action(run.page, snapshot, action)
-                    except ActionError as exc:
-                        error = str(exc)
-                record = StepRecord(
-                    number=step.number,
-                    action=action,
-                    element=element,
-                    url=self._rt.host.get(run_id).page.url,
-                    error=error,
-                    screenshot_key=screenshot_key,
-                    snapshot_key=snapshot_key,
-                    page_tokens=snapshot.token_estimate,
-                    reasks=decision.reasks,
-                    usage=decision.usage,
-                    duration_ms=int((time.monotonic() - started) * 1000),
+                ran, not_run = await _act(run, snapshot, decision.actions, step, heartbeat)
+                records = _records(step, snapshot, ran, screenshot_key, snapshot_key)
+                # The model read the page and answered once: that goes on the first record.
+                records[0].page_tokens = snapshot.token_estimate
+                records[0].reasks = decision.reasks
+                records[0].usage = decision.usage
+                records[-1].duration_ms = int((time.monotonic() - started) * 1000)
+                return StepResult(
+                    records=records, not_run=not_run, checkpoint=await self._checkpoint(run_id)
                 )
-                return StepResult(record=record, checkpoint=await self._checkpoint(run_id))
 
     async def _checkpoint(self, run_id: str) -> Checkpoint | None:
         """The browser's state after the step; a page caught mid-navigation gives none."""
@@ -105,3 +101,72 @@ class StepActivities(ActivityGroup):
             activity.logger.warning("screenshot failed: %s", exc.message)
             return None
         return self._rt.artifacts.put(key, image)
+
+
+async def _act(
+    run: BrowserRun,
+    snapshot: PageSnapshot,
+    actions: list[Action],
+    step: StepInput,
+    heartbeat: Heartbeat,
+) -> tuple[list[ActionOutcome], NotRun | None]:
+    """Take the model's answer: a decision alone, or page actions in order (`run_actions`).
+
+    Returns what ran, in order, and what did not run and why (for the next step's feedback).
+    """
+    plan = split_answer(actions, step.max_actions)
+    if plan.decision is not None:
+        return [ActionOutcome(plan.decision, None, run.page.url)], plan.not_run(
+            StopReason.decision, None
+        )
+
+    recorders: list[ActionRecorder] = []
+
+    async def before(action: Action, page: Page) -> ElementTarget | None:
+        # If this host dies now, the workflow learns what it was doing. Only the action
+        # and its element: typed values (a password) stay out of history.
+        heartbeat.note(f"{action.type} {_element(snapshot, action) or ''}".strip())
+        # How to find the element again, for publishing (see browser/locators.py).
+        recorders.append(await ActionRecorder.start(page, snapshot, action))
+        return recorders[-1].target
+
+    async def after(_: ActionOutcome, page: Page) -> PageCheck | None:
+        return await recorders[-1].finish(page)
+
+    batch = await run_actions(run.page, snapshot, plan.page_actions, before=before, after=after)
+    run.page = batch.page
+    last_ran = step.number + len(batch.ran) - 1
+    stop = batch.stop or plan.leftover_reason
+    return batch.ran, plan.not_run(stop, last_ran, batch.detail, batch.not_run)
+
+
+def _element(snapshot: PageSnapshot, action: Action) -> str | None:
+    """What the action acts on, as the page description named it, e.g. "button 'Send'"."""
+    element_id = getattr(action, "element_id", None)
+    return snapshot.elements[element_id].describe() if element_id else None
+
+
+def _records(
+    step: StepInput,
+    snapshot: PageSnapshot,
+    ran: list[ActionOutcome],
+    screenshot_key: str | None,
+    snapshot_key: str,
+) -> list[StepRecord]:
+    """One step-log entry per action that ran, numbered on from the step's own number."""
+    page_state = hashlib.sha256(snapshot.text.encode()).hexdigest()[:16]
+    return [
+        StepRecord(
+            number=step.number + index,
+            action=outcome.action,
+            element=_element(snapshot, outcome.action),
+            url=outcome.url,
+            target=outcome.target,
+            after=outcome.after,
+            error=outcome.error,
+            screenshot_key=screenshot_key,
+            snapshot_key=snapshot_key,
+            page_state=page_state,
+        )
+        for index, outcome in enumerate(ran)
+    ]

@@ -17,6 +17,7 @@ from wayfinder.actions import (
     Action,
     ClickAction,
     CompleteAction,
+    EnterVerificationCodeAction,
     GoBackAction,
     GotoUrlAction,
     HoverAction,
@@ -496,7 +497,8 @@ async def execute_action(
     Raises ActionError when the action cannot be done as asked; its message is written for the
     model. complete/terminate are decisions, not page actions: passing them is a ValueError.
     """
-    if isinstance(action, CompleteAction | TerminateAction):
+    if isinstance(action, CompleteAction | TerminateAction | EnterVerificationCodeAction):
+        # enter_verification_code needs the code, which only `type_secret`'s caller fetches.
         raise ValueError(f"{action.type} is not a page action; handle it before execute_action")
 
     if isinstance(action, SwitchTabAction):
@@ -613,3 +615,65 @@ async def _dispatch(page: Page, snapshot: PageSnapshot, action: Action, timeout_
         verb = action.type.replace("_", " ").replace("input text", "type into")
         raise ActionError(_explain(exc, f"{verb} {target}", timeout_ms)) from exc
     return
+
+
+SECRET_MARK = "data-wf-secret"
+"""Set on a field holding a typed 2FA code: page descriptions mask it and checkpoints skip it
+(`snapshot.js`, `form_state.js`), so the code never reaches the model or workflow history."""
+
+
+async def type_secret(
+    page: Page, element_id: str, secret: str, *, press_enter: bool, timeout_ms: float = 10_000
+) -> Page:
+    """Type `secret` into the text field of the latest snapshot's `element_id`, marked so that
+    nothing reads it back; returns the current page afterwards (as `execute_action`).
+
+    Raises ActionError (written for the model, never quoting the secret) when the element is
+    gone or is not a text field.
+    """
+    wanted = f'[data-wf-id="{_clean_id(element_id)}"]'
+    loc: Locator | None = None
+    for frame in page.frames:
+        try:
+            if await frame.locator(wanted).count() > 0:
+                loc = frame.locator(wanted).first
+                break
+        except PlaywrightError:
+            continue  # frame detached meanwhile
+    if loc is None:
+        raise ActionError(
+            f"There is no element [{element_id}] on the page any more; use an id from the "
+            "latest page description."
+        )
+    info: dict[str, Any] = await loc.evaluate(_ELEMENT_INFO_JS, timeout=timeout_ms)
+    is_field = info["tag"] == "textarea" or (
+        info["tag"] == "input" and info["type"] in _TEXT_TYPES
+    )
+    if not is_field or info["disabled"] or info["readOnly"]:
+        raise ActionError(
+            f"[{element_id}] is not a text field that can be typed into; call "
+            "enter_verification_code on the field that asks for the code."
+        )
+    new_pages: list[Page] = []
+
+    def on_page(new: Page) -> None:
+        new_pages.append(new)
+
+    page.context.on("page", on_page)
+    try:
+        with _Settler(page) as settler:
+            await loc.evaluate(f"el => el.setAttribute('{SECRET_MARK}', '')")
+            try:
+                await loc.fill(secret, timeout=timeout_ms)
+                if press_enter:
+                    await loc.press("Enter", timeout=timeout_ms)
+            except PlaywrightError as exc:
+                if any(marker in str(exc) for marker in _FATAL_MARKERS):
+                    raise
+                why = _explain(exc, f"type the code into [{element_id}]", timeout_ms)
+                raise ActionError(why.replace(secret, "******")) from None
+            if not page.is_closed():
+                await settler.settle(timeout_ms)
+    finally:
+        page.context.remove_listener("page", on_page)
+    return await _current_page(page, new_pages)

@@ -52,6 +52,7 @@
     for (const el of document.querySelectorAll('input, textarea, select')) {
       const type = (el.type || '').toLowerCase();
       if (el.tagName === 'INPUT' && SKIP.has(type)) continue;
+      if (el.hasAttribute('data-wf-secret')) continue; // a typed 2FA code (browser/actions.py)
       if (el.tagName === 'SELECT') {
         const changed = Array.from(el.options).some((o) => o.selected !== o.defaultSelected);
         if (!changed) continue;

@@ -31,6 +31,7 @@ from playwright.async_api import (
     BrowserContext,
     Page,
     Playwright,
+    ProxySettings,
     ViewportSize,
     async_playwright,
 )
@@ -220,6 +221,7 @@ class BrowserHost:
         reserved: bool = False,
         user_agent: str | None = None,
         extra_http_headers: dict[str, str] | None = None,
+        proxy: ProxySettings | None = None,
         storage_state: dict[str, Any] | None = None,
         generation: str = "",
     ) -> BrowserRun:
@@ -232,7 +234,8 @@ class BrowserHost:
         a relaunched Chromium if need be; `storage_state` (cookies, localStorage) seeds it.
         `browser_address` attaches to a browser started elsewhere (CDP, http(s):// or ws(s)://)
         instead of this process's Chromium. `reserved`: the caller holds a reservation of
-        `self.limit` for this context; without one, a new context waits for room.
+        `self.limit` for this context; without one, a new context waits for room. `proxy` is
+        the context's own proxy (Playwright sends loopback addresses through it too).
         """
         existing = self._runs.get(run_id)
         if existing is not None and existing.alive and existing.generation == generation:
@@ -256,6 +259,7 @@ class BrowserHost:
                 viewport=VIEWPORT,
                 user_agent=user_agent,
                 extra_http_headers=extra_http_headers,
+                proxy=proxy,
                 accept_downloads=True,
                 storage_state=cast(Any, storage_state),
             )
@@ -278,7 +282,8 @@ class BrowserHost:
         try:
             context = await browser.new_context(**context_options)
         except PlaywrightError:
-            if browser_address is None or not browser.contexts:
+            # The default context has no proxy of the run's: better no run than an unproxied one.
+            if browser_address is None or not browser.contexts or context_options.get("proxy"):
                 raise
             log.warning(
                 "the browser at %s refused a new context; using its default one", browser_address

@@ -4,9 +4,11 @@
  *
  * It walks the rendered tree of this frame's document (open shadow roots included, slots
  * followed) in document order and returns a flat list of nodes:
- *   {k: 't', x, t, b, d}                text between elements (x = collapsed text)
- *   {k: 'e', id, tag, role, name, x, a, opts, nopts, void, nested, t, b, d}
- *                                       an interactable element; `a` = [[attr, value|null], ...]
+ *   {k: 't', x, t, b, d, row}           text between elements (x = collapsed text); row = 1 for
+ *                                       a table row (cells joined by " | ", never deduplicated)
+ *   {k: 'e', id, tag, role, name, x, a, opts, nopts, focus, nested, t, b, d}
+ *                                       an interactable element; `a` = [[attr, value|null], ...];
+ *                                       focus = 1 when it is the focused element
  *   {k: 'f', tok, label, t, b, d}       a visible <iframe>; `tok` = its data-wf-frame marker,
  *                                       which Python matches to a Playwright Frame
  *   {k: 's', t, b, d}                   an open shadow root header; its content has depth d+1
@@ -59,17 +61,43 @@
   let bufBottom = -Infinity;
   let bufDepth = 0;
   let suppress = 0; // >0 while inside a <label> whose text is shown as an input's label
+  let inRow = 0; // >0 while inside a table row: cells are joined into one line
+  let bufRow = false;
+  const active = deepActive();
+
+  function deepActive() {
+    let a = D.activeElement;
+    while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
+    return a;
+  }
 
   function flush() {
-    if (buf.length) {
+    if (buf.length && bufTop !== Infinity) {
       const x = clean(buf.join(''));
       if (x) {  // symbol-only text (☰, ×) names icon buttons; Python drops it as a line
-        out.push({ k: 't', x: x.slice(0, 2000), t: bufTop, b: bufBottom, d: bufDepth });
+        const node = { k: 't', x: x.slice(0, 2000), t: bufTop, b: bufBottom, d: bufDepth };
+        if (bufRow) node.row = 1;
+        out.push(node);
       }
     }
     buf = [];
     bufTop = Infinity;
     bufBottom = -Infinity;
+    bufRow = inRow > 0;
+  }
+
+  function pushText(s, r, depth) {
+    if (!buf.length) bufDepth = depth;
+    // Inside a row, " | " separates cells: a cell's own bar must not look like one.
+    buf.push(inRow ? s.replace(/\|/g, '\u00a6') : s);
+    bufRow = bufRow || inRow > 0;
+    bufTop = Math.min(bufTop, r.top);
+    bufBottom = Math.max(bufBottom, r.bottom);
+  }
+
+  function cellSeparator(depth) {
+    if (!buf.length) bufDepth = depth;
+    buf.push(buf.length ? ' | ' : '| ');
   }
 
   function addText(node, depth) {
@@ -81,10 +109,7 @@
     range.selectNodeContents(node);
     const r = range.getBoundingClientRect();
     if (r.width === 0 && r.height === 0) return;
-    if (!buf.length) bufDepth = depth;
-    buf.push(s);
-    bufTop = Math.min(bufTop, r.top);
-    bufBottom = Math.max(bufBottom, r.bottom);
+    pushText(s, r, depth);
   }
 
   // ---- geometry / visibility ----
@@ -106,6 +131,15 @@
     return null;
   }
 
+  function standIn(select) {
+    // The drawn widget of a visually hidden select: the next sized sibling, else the parent.
+    for (let s = select.nextElementSibling; s; s = s.nextElementSibling) {
+      const r = sizedRect(s);
+      if (r) return r;
+    }
+    return select.parentElement ? sizedRect(select.parentElement) : null;
+  }
+
   function listable(el) {
     // Would this form control be listed on its own? (Used to decide what its <label> does.)
     if (el.closest('[aria-hidden="true"]')) return false;
@@ -115,22 +149,48 @@
   }
 
   // ---- naming ----
-  function textExcludingControls(root) {
+  // Name from content, as browsers compute accessible names: text that is only visually
+  // hidden (screen-reader-only spans) counts, an image counts by its alt, an element by its
+  // aria-label; display:none, visibility:hidden and aria-hidden content does not. Form controls
+  // inside are skipped (a label's name is not the value typed into its field).
+  function contentName(root) {
     const parts = [];
-    const tw = D.createTreeWalker(root, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT, {
-      acceptNode(n) {
-        if (n.nodeType === 1) {
-          const t = n.localName;
-          if (t === 'input' || t === 'select' || t === 'textarea' || SKIP.has(t)) {
-            return NodeFilter.FILTER_REJECT;
-          }
-          return NodeFilter.FILTER_SKIP;
-        }
-        return NodeFilter.FILTER_ACCEPT;
-      },
-    });
-    while (tw.nextNode()) parts.push(tw.currentNode.data);
-    return clean(parts.join(' '));
+    let budget = 400;
+    const visit = (n) => {
+      if (budget <= 0) return;
+      if (n.nodeType === 3) {
+        parts.push(n.data);
+        budget -= 1;
+        return;
+      }
+      if (n.nodeType !== 1) return;
+      budget -= 1; // a huge clickable area is named by its first few hundred nodes
+      const t = n.localName;
+      if (SKIP.has(t) || t === 'input' || t === 'select' || t === 'textarea') return;
+      if (n.getAttribute('aria-hidden') === 'true') return;
+      if (n !== root) {
+        const st = getComputedStyle(n);
+        if (st.display === 'none' || st.visibility === 'hidden') return;
+        const al = attr(n, 'aria-label');
+        if (al) { parts.push(' ' + al + ' '); return; }
+      }
+      if (t === 'img') { parts.push(' ' + attr(n, 'alt') + ' '); return; }
+      if (t === 'svg') { parts.push(' ' + svgText(n) + ' '); return; }
+      const kids = n.shadowRoot ? n.shadowRoot.childNodes : n.childNodes;
+      const sep = n !== root && !getComputedStyle(n).display.startsWith('inline') ? ' ' : '';
+      parts.push(sep);
+      for (const c of kids) visit(c);
+      parts.push(sep);
+    };
+    visit(root);
+    return clean(parts.join(''));
+  }
+
+  function svgText(svg) {
+    // An SVG's <title>, else the text it draws (<text> elements: charts, labels).
+    const t = svg.querySelector('title');
+    if (t && clean(t.textContent)) return clean(t.textContent);
+    return clean(Array.from(svg.querySelectorAll('text')).map((x) => x.textContent).join(' '));
   }
 
   function labelledBy(el) {
@@ -140,7 +200,7 @@
     return clean(
       ids.split(/\s+/).map((id) => {
         const n = root.getElementById ? root.getElementById(id) : D.getElementById(id);
-        return n ? textExcludingControls(n) : '';
+        return n ? contentName(n) : '';
       }).join(' '),
     );
   }
@@ -149,7 +209,7 @@
     const lb = labelledBy(el);
     if (lb) return lb;
     if (el.labels && el.labels.length) {
-      return clean(Array.from(el.labels).map(textExcludingControls).join(' '));
+      return clean(Array.from(el.labels).map(contentName).join(' '));
     }
     return '';
   }
@@ -177,6 +237,9 @@
     try {
       const url = new URL(u, D.baseURI);
       if (url.origin === W.origin && url.origin !== 'null') {
+        const here = W.location.pathname + W.location.search;
+        // An anchor into this same page is just its fragment (tabs, "skip to content").
+        if (url.hash && url.pathname + url.search === here) return url.hash;
         return url.pathname + url.search + url.hash;
       }
       return url.href;
@@ -227,7 +290,6 @@
     const id = assignId(el);
     const node = {
       k: 'e', id, tag, role: '', name: '', x: '', a: [], t: rect.top, b: rect.bottom, d: depth,
-      void: tag === 'input' || tag === 'img',
     };
     out.push(node);
     const type = tag === 'input' ? (el.type || 'text').toLowerCase() : '';
@@ -236,14 +298,14 @@
     // label, the nested content is listed after it).
     let text = '';
     let firstInner = '';
+    if (el === active) node.focus = 1;
     if (tag === 'textarea') text = el.value;
     else if (tag === 'select') {
       const opts = Array.from(el.options);
-      node.opts = opts.slice(0, 100).map((o) => clean(o.label || o.text));
+      node.opts = opts.slice(0, 500).map((o) => clean(o.label || o.text));
       node.nopts = opts.length;
     } else if (tag === 'svg') {
-      const t = el.querySelector('title');
-      text = t ? t.textContent : '';
+      text = svgText(el);
     } else if (LEAF.has(tag)) {
       text = '';
     } else if (kind === 'editable') {
@@ -261,7 +323,9 @@
         if (!firstInner) firstInner = out[i].x;
       }
       if (!inner) {
-        text = out.slice(mark).map((n) => n.x).join(' ');
+        // The accessible name from content: the visible text plus visually hidden text and
+        // image alts (an icon link's <img alt>, a "Read more<span sr-only> about X</span>").
+        text = contentName(el) || out.slice(mark).map((n) => n.x).join(' ');
         out.length = mark;
       } else {
         node.nested = true;
@@ -269,14 +333,12 @@
     }
     text = clean(text);
     if (!text && !LEAF.has(tag) && !node.nested) {
-      // Icon-only links/buttons: borrow the icon's alt / aria-label / title.
-      const icon = el.querySelector('img[alt], [aria-label], [title], svg title');
-      if (icon) {
-        text = icon.localName === 'title' ? icon.textContent
-          : attr(icon, 'alt') || attr(icon, 'aria-label') || attr(icon, 'title');
-      }
+      // Icon-only links/buttons: borrow the icon's title.
+      const icon = el.querySelector('[title]');
+      if (icon) text = attr(icon, 'title');
     }
-    node.x = text.slice(0, 400);
+    // A textarea keeps its start and its end (the last word typed matters as much as the first).
+    node.x = text.length > 4000 ? text.slice(0, 2000) + ' … ' + text.slice(-2000) : text;
 
     // Attributes, in the documented order.
     const A = node.a;
@@ -315,7 +377,10 @@
     // Current value.
     let value = null;
     if (tag === 'input') {
-      if (type === 'password') value = el.value ? '*'.repeat(Math.min(el.value.length, 8)) : '';
+      // A typed 2FA code is marked data-wf-secret (browser/actions.py): shown like a password.
+      if (type === 'password' || el.hasAttribute('data-wf-secret')) {
+        value = el.value ? '*'.repeat(Math.min(el.value.length, 8)) : '';
+      }
       else if (type === 'file') value = Array.from(el.files || []).map((f) => f.name).join(', ');
       else if (type in BUTTONLIKE) value = el.value || BUTTONLIKE[type];
       else if (type === 'checkbox' || type === 'radio') value = null;
@@ -326,7 +391,8 @@
     } else if (el.hasAttribute('aria-valuenow')) {
       value = attr(el, 'aria-valuetext') || attr(el, 'aria-valuenow');
     }
-    if (value != null) A.push(['value', clean(value)]);
+    // An empty value is left out: `[3]<input>` is an empty field.
+    if (value != null && clean(value)) A.push(['value', clean(value)]);
 
     // States.
     const ctl = control || el;
@@ -400,6 +466,16 @@
     const contents = display === 'contents';
     if (!contents && !el.checkVisibility()) return;
     const r = el.getBoundingClientRect();
+    if (tag === 'select' && style.visibility === 'visible' &&
+        (r.width <= 1 || r.height <= 1 || !el.checkVisibility({ opacityProperty: true }))) {
+      // A native select hidden under a styled drop-down (custom select widgets): list the
+      // select itself, with its options, where the widget that stands for it is drawn.
+      const stand = standIn(el);
+      if (stand) {
+        emitElement(el, tag, 'native', stand, depth, null);
+        return;
+      }
+    }
     if (!contents) {
       const tiny = r.width <= 1 || r.height <= 1;
       if (tiny && (style.overflowX !== 'visible' || style.overflowY !== 'visible')) return;
@@ -426,8 +502,37 @@
       flush();
       return;
     }
+    if (tag === 'img' || tag === 'svg') {
+      // Images that carry content: an <img alt> in a table cell (boolean columns show ✓/✗
+      // icons), and the text an SVG draws. Other images (photos, logos) are left out.
+      const alt = tag === 'img' ? (inRow ? attr(el, 'alt') : '') : svgText(el);
+      if (alt && isVis && !interactKind(el, tag, style)) {
+        if (tag === 'svg' && !inRow) flush();
+        pushText(inRow ? alt : alt + ' ', r, depth);
+        if (tag === 'svg' && !inRow) flush();
+        return;
+      }
+    }
+    const row = display === 'table-row';
+    const cell = display === 'table-cell';
+    if (cell && inRow) {
+      // Cells of a row stay on one line, " | " between them (also for an empty cell, so the
+      // columns keep their places).
+      if (el.previousElementSibling) cellSeparator(depth);
+      walkChildren(el, depth, isVis);
+      return;
+    }
     const block = !contents && !display.startsWith('inline');
     if (block) flush();
+    if (row) {
+      inRow++;
+      bufRow = true;
+      walkChildren(el, depth, isVis);
+      flush();
+      inRow--;
+      bufRow = inRow > 0;
+      return;
+    }
 
     if (tag === 'label' && isVis) {
       const c = el.control;
@@ -441,7 +546,7 @@
           return;
         }
         const lr = sizedRect(el);
-        if (lr) {
+        if (lr && c.localName !== 'select') {
           // Visually hidden control (custom checkbox): the label is what one clicks.
           emitElement(el, tag, 'label', lr, depth, c);
           if (block) flush();

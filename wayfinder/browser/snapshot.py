@@ -36,11 +36,19 @@ NEAR_BELOW = 1.0
 NEAR_ABOVE = 0.5
 """...and up to this many viewport heights above it."""
 MAX_ELEMENT_TEXT = 80
+MAX_TEXTAREA_TEXT = 2000
+"""A textarea shows this much of its value: its start and its end, `…` between."""
 MAX_ATTR_VALUE = 80
 MAX_HREF = 100
 TEXT_LINE_WIDTH = 100
 TEXT_MAX_LINES = 3
+ROW_MAX_LINES = 10
+"""A table row may wrap over this many lines (its cells are never dropped for repetition)."""
+DEDUP_MIN_CHARS = 40
+"""A text line already shown is not repeated only when at least this long (boilerplate)."""
 MAX_SELECT_OPTIONS = 20
+"""A select lists this many options, unless it is focused or is the snapshot's focus_id."""
+MAX_OPTION_TEXT = 60
 SUMMARY_NAMES = 5
 SUMMARY_NAME_LEN = 30
 FRAME_TIMEOUT_S = 3.0
@@ -222,9 +230,36 @@ def _trim(text: str, limit: int) -> str:
     return cut + "…"
 
 
+def _angles(text: str) -> str:
+    """Page text never contains `<` or `>`: only the description's own element markup does, so
+    a page can neither forge an element line nor a prompt section (`</page>`)."""
+    return text.replace("<", "\u2039").replace(">", "\u203a")
+
+
 def _quote(value: str, limit: int) -> str:
-    value = _trim(value, limit).replace('"', "'").replace("<", "\u2039").replace(">", "\u203a")
+    value = _angles(_trim(value, limit).replace('"', "'"))
     return f'"{value}"'
+
+
+def _trim_middle(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    half = (limit - 3) // 2
+    return text[:half].rstrip() + " … " + text[-half:].lstrip()
+
+
+def _options(node: dict[str, Any], show_all: bool) -> str:
+    """A select's options, JSON-quoted (an option's own `,` or `|` cannot look like a
+    separator), trimmed only where that keeps them distinct."""
+    opts: list[str] = [_angles(o) for o in node.get("opts", [])]
+    trimmed = [_trim_middle(o, MAX_OPTION_TEXT) for o in opts]
+    if len(set(trimmed)) < len(set(opts)):
+        trimmed = opts
+    shown = trimmed if show_all else trimmed[:MAX_SELECT_OPTIONS]
+    more = int(node.get("nopts", 0)) - len(shown)
+    text = ", ".join(json.dumps(o, ensure_ascii=False) for o in shown)
+    return text + (f", … {more} more" if more > 0 else "")
 
 
 def _format_attr(key: str, value: str | None) -> str:
@@ -239,32 +274,34 @@ def _format_attr(key: str, value: str | None) -> str:
     return f"{key}={_quote(value, MAX_HREF if key == 'href' else MAX_ATTR_VALUE)}"
 
 
-def _format_element(node: dict[str, Any]) -> str:
+def _format_element(node: dict[str, Any], focus_id: str | None) -> str:
     tag = node["tag"]
     attrs = " ".join(_format_attr(k, v) for k, v in node["a"])
     opening = f"<{tag} {attrs}>" if attrs else f"<{tag}>"
-    if node.get("void"):
-        return f"[{node['id']}]{opening}"
     if tag == "select":
-        opts = [_trim(o, 40) for o in node.get("opts", [])[:MAX_SELECT_OPTIONS]]
-        more = int(node.get("nopts", 0)) - len(opts)
-        text = " | ".join(opts) + (f" | … {more} more" if more > 0 else "")
+        text = _options(node, bool(node.get("focus")) or node["id"] == focus_id)
+    elif tag == "textarea":
+        text = _angles(_trim_middle(node.get("x", ""), MAX_TEXTAREA_TEXT))
     else:
-        text = _trim(node.get("x", ""), MAX_ELEMENT_TEXT)
-    return f"[{node['id']}]{opening}{text}</{tag}>"
+        text = _angles(_trim(node.get("x", ""), MAX_ELEMENT_TEXT))
+    # No closing tag: page text never contains `<`/`>` (see _angles), so the line's end is the
+    # element's end, and `</button>` would only cost tokens.
+    return f"[{node['id']}]{opening}{text}"
 
 
-def _wrap(text: str) -> list[str]:
-    limit = TEXT_LINE_WIDTH * TEXT_MAX_LINES
-    text = _trim(text, limit)
+def _wrap(text: str, max_lines: int = TEXT_MAX_LINES) -> list[str]:
+    text = _angles(_trim(text, TEXT_LINE_WIDTH * max_lines))
     return textwrap.wrap(text, TEXT_LINE_WIDTH, break_long_words=True, break_on_hyphens=False)
 
 
 class _Builder:
     """Flattens the per-frame results into ordered items with page coordinates."""
 
-    def __init__(self, page: Page, viewport_top: float, viewport_height: float) -> None:
+    def __init__(
+        self, page: Page, viewport_top: float, viewport_height: float, focus_id: str | None
+    ) -> None:
         self.page = page
+        self.focus_id = focus_id
         self.items: list[_Item] = []
         self.elements: dict[str, ElementRef] = {}
         self.seen_text: set[str] = set()
@@ -295,11 +332,15 @@ class _Builder:
             if kind == "t":
                 if not _WORDY.search(node["x"]):
                     continue  # separators and decoration: "|", "•", "(", ...
+                row = bool(node.get("row"))
                 key = node["x"].casefold()
-                if key in self.seen_text:
-                    continue
-                self.seen_text.add(key)
-                for line in _wrap(node["x"]):
+                if not row and len(key) >= DEDUP_MIN_CHARS:
+                    # Only long repeated text (boilerplate) is compressed: a short one ("In
+                    # stock", "$12.00") repeated in a list is content.
+                    if key in self.seen_text:
+                        continue
+                    self.seen_text.add(key)
+                for line in _wrap(node["x"], ROW_MAX_LINES if row else TEXT_MAX_LINES):
                     self.add(_Item("text", indent + depth, line, top, bottom, owner))
             elif kind == "e":
                 ref = ElementRef(
@@ -311,7 +352,7 @@ class _Builder:
                     attributes={k: ("true" if v is None else v) for k, v in node["a"]},
                 )
                 self.elements[ref.id] = ref
-                line = _format_element(node)
+                line = _format_element(node, self.focus_id)
                 self.add(
                     _Item("element", indent + depth, line, top, bottom, owner, ref.id, ref.name)
                 )
@@ -322,7 +363,7 @@ class _Builder:
                 child = result.children.get(node["tok"])
                 if child is None:
                     continue
-                label = node["label"].replace('"', "'")
+                label = _angles(node["label"].replace('"', "'"))
                 idx = self.add(
                     _Item("header", indent + depth, f'iframe "{label}":', top, bottom, owner)
                 )
@@ -333,7 +374,7 @@ def _summary(items: list[_Item], side: str) -> str:
     names: list[str] = []
     # Nearest to the viewport first, on both sides.
     for item in items if side == "below" else reversed(items):
-        name = _trim(item.name, SUMMARY_NAME_LEN).replace('"', "'")
+        name = _angles(_trim(item.name, SUMMARY_NAME_LEN).replace('"', "'"))
         if name and name not in names:
             names.append(name)
         if len(names) == SUMMARY_NAMES:
@@ -455,8 +496,14 @@ async def _tabs(page: Page) -> list[TabInfo]:
     return tabs
 
 
-async def take_snapshot(page: Page, *, token_budget: int = 6000) -> PageSnapshot:
-    """Describe `page` for the model and record how to find each listed element again."""
+async def take_snapshot(
+    page: Page, *, token_budget: int = 6000, focus_id: str | None = None
+) -> PageSnapshot:
+    """Describe `page` for the model and record how to find each listed element again.
+
+    `focus_id` names the element being worked on (the last action's target): a select with that
+    id lists all its options, as does the focused one.
+    """
     state = _IdState()
     main_data = await _evaluate_main(page, state)
     root = _FrameResult(page.main_frame, main_data, {})
@@ -474,24 +521,29 @@ async def take_snapshot(page: Page, *, token_budget: int = 6000) -> PageSnapshot
 
     scroll_y = float(main_data["scrollY"])
     vh = float(main_data["viewportHeight"]) or 1.0
-    builder = _Builder(page, scroll_y, vh)
+    builder = _Builder(page, scroll_y, vh, focus_id)
     builder.frame(root, scroll_y, 0, None)
 
     tabs = await _tabs(page)
     title = main_data.get("title") or ""
-    head = [f"URL: {_trim(page.url, 300)}", f"Title: {_trim(title, 150)}"]
+    head = [f"URL: {_trim(page.url, 300)}"]
+    if title.strip():
+        head.append(f"Title: {_angles(_trim(title, 150))}")
     if len(tabs) > 1:
         head.append(
             "Tabs: "
             + " | ".join(
-                f"[{t.index}] {_trim(t.title or t.url, 40)}" + (" (current)" if t.current else "")
+                f"[{t.index}] {_angles(_trim(t.title or t.url, 40))}"
+                + (" (current)" if t.current else "")
                 for t in tabs
             )
         )
-    head.append(
-        f"Scroll: {round(scroll_y)} of {round(float(main_data['scrollHeight']))}px, "
-        f"viewport {round(vh)}px"
-    )
+    scroll_height = float(main_data["scrollHeight"])
+    if scroll_y > 0 or scroll_height > vh + 1:
+        # Only a page that scrolls says where the viewport is.
+        head.append(
+            f"Scroll: {round(scroll_y)} of {round(scroll_height)}px, viewport {round(vh)}px"
+        )
     text = _fit(head, builder.items, vh, token_budget)
     return PageSnapshot(
         url=page.url,

@@ -1,4 +1,4 @@
-"""A thin wrapper around the anthropic SDK: one forced tool call per request, one attempt each.
+"""A thin wrapper around the anthropic SDK: one forced tool answer per request, one attempt each.
 
 The SDK's own retries are off (`max_retries=0`): retrying is the caller's job (in Wayfinder,
 Temporal's activity retries), so a backoff is never stacked under another and a call never
@@ -26,7 +26,7 @@ from typing import Any, cast
 
 import anthropic
 from anthropic.types import ToolParam
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from wayfinder.models import TokenUsage
 from wayfinder.settings import Settings
@@ -65,17 +65,29 @@ class PromptTooLongError(ModelRequestError):
     """The prompt does not fit the model's context window."""
 
 
+class ToolUse(BaseModel):
+    """One tool_use block of an answer: the tool's name and its raw input."""
+
+    name: str
+    input: dict[str, Any]
+
+
 class ToolCall(BaseModel):
-    """The model's answer: the tool it called with its raw input, or none if it answered in text."""
+    """The model's answer: the tool it called with its raw input, or none if it answered in text.
+
+    `name` and `input` are the first tool call; `calls` holds every tool_use block in order
+    (more than one only when `call_tool` was asked with `several=True`).
+    """
 
     name: str | None
     input: dict[str, Any]
     text: str
     usage: TokenUsage
+    calls: list[ToolUse] = Field(default_factory=list)
 
 
 class ModelClient:
-    """Asks Claude for exactly one tool call at a time, making exactly one HTTP request."""
+    """Asks Claude for a tool answer, making exactly one HTTP request per call."""
 
     def __init__(
         self, *, api_key: str | None, base_url: str | None = None, timeout: float = 30.0
@@ -107,8 +119,13 @@ class ModelClient:
         tools: list[dict[str, Any]],
         max_tokens: int = 2048,
         temperature: float | None = None,
+        several: bool = False,
     ) -> ToolCall:
-        """Send one user turn and require the model to answer with one of `tools`."""
+        """Send one user turn and require the model to answer with one of `tools`.
+
+        With `several`, the model may answer with several tool_use blocks in one message
+        (the Messages API's parallel tool use); they come back in order in `ToolCall.calls`.
+        """
         extra: dict[str, Any] = {} if temperature is None else {"temperature": temperature}
         try:
             message = await self._sdk.messages.create(
@@ -118,7 +135,7 @@ class ModelClient:
                 system=[{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
                 messages=[{"role": "user", "content": user}],
                 tools=cast(list[ToolParam], tools),
-                tool_choice={"type": "any", "disable_parallel_tool_use": True},
+                tool_choice={"type": "any", "disable_parallel_tool_use": not several},
                 **extra,
             )
         except anthropic.APIStatusError as exc:
@@ -196,18 +213,18 @@ def _number(value: str | None) -> float | None:
 
 
 def _to_tool_call(message: Any) -> ToolCall:
-    name: str | None = None
-    tool_input: dict[str, Any] = {}
+    calls: list[ToolUse] = []
     texts: list[str] = []
     for block in message.content:
-        if block.type == "tool_use" and name is None:
-            name, tool_input = block.name, dict(block.input or {})
+        if block.type == "tool_use":
+            calls.append(ToolUse(name=block.name, input=dict(block.input or {})))
         elif block.type == "text":
             texts.append(block.text)
     usage = message.usage
     return ToolCall(
-        name=name,
-        input=tool_input,
+        name=calls[0].name if calls else None,
+        input=calls[0].input if calls else {},
+        calls=calls,
         text="\n".join(texts),
         usage=TokenUsage(
             input_tokens=usage.input_tokens,

@@ -15,6 +15,7 @@ import jsonschema
 from pydantic import BaseModel
 
 from wayfinder.actions import Action
+from wayfinder.feedback import PastStep
 from wayfinder.llm import prompts
 from wayfinder.llm.client import ModelClient, ModelError
 from wayfinder.llm.tools import (
@@ -23,7 +24,7 @@ from wayfinder.llm.tools import (
     InvalidAnswer,
     action_tools,
     extract_tool,
-    parse_action,
+    parse_actions,
     verify_tool,
 )
 from wayfinder.models import TokenUsage
@@ -44,9 +45,15 @@ class InvalidAnswerError(ModelError):
 
 
 class Decision(BaseModel):
-    action: Action
+    actions: list[Action]
+    """What the model answered, in order (one action, or several to run one after another)."""
     usage: TokenUsage
     reasks: int
+
+    @property
+    def action(self) -> Action:
+        """The first action (the only one when the model answered with one)."""
+        return self.actions[0]
 
 
 class Verdict(BaseModel):
@@ -72,11 +79,17 @@ async def decide_action(
     feedback: Sequence[str] = (),
     error_codes: dict[str, str] | None = None,
     extraction_follows: bool = False,
+    verification_code: bool = False,
+    several: bool = True,
 ) -> Decision:
-    """Ask for the next action and check it against the schema and the elements on the page."""
+    """Ask for the next action(s) and check them against the schema and the page's elements.
+
+    With `several`, the model may answer with a list of actions (several tool calls); one bad
+    action makes the whole answer invalid, since the rest was planned around it.
+    """
     usage = TokenUsage()
     notes = list(feedback)
-    tools = action_tools(error_codes)
+    tools = action_tools(error_codes, verification_code=verification_code)
     for attempt in range(MAX_REASKS + 1):
         call = await client.call_tool(
             model=model.name,
@@ -92,26 +105,38 @@ async def decide_action(
                 extraction_follows=extraction_follows,
             ),
             tools=tools,
+            several=several,
         )
         usage += call.usage
+        calls = [(c.name, c.input) for c in call.calls] or (
+            [(call.name, call.input)] if call.name else []
+        )
         try:
-            action = parse_action(call.name, call.input)
-            element_id = getattr(action, "element_id", None)
-            if element_id is not None and element_id not in element_ids:
-                raise InvalidAnswer(
-                    f"There is no element [{element_id}] on the current page; use an ID from "
-                    "the page description."
-                )
-            error_code = getattr(action, "error_code", None)
-            if error_code is not None and error_code not in (error_codes or {}):
-                raise InvalidAnswer(f"Unknown error_code {error_code!r}.")
+            actions = parse_actions(calls, verification_code=verification_code)
+            for action in actions:
+                _check(action, element_ids, error_codes)
         except InvalidAnswer as exc:
             notes.append(f"Your previous answer was invalid: {exc} Answer again.")
             continue
-        return Decision(action=action, usage=usage, reasks=attempt)
+        return Decision(actions=actions, usage=usage, reasks=attempt)
     raise InvalidAnswerError(
         f"the model gave {MAX_REASKS + 1} invalid answers in a row; last: {notes[-1]}"
     )
+
+
+def _check(
+    action: Action, element_ids: Collection[str], error_codes: dict[str, str] | None
+) -> None:
+    """Raise `InvalidAnswer` for an element id not on the page or an error code not offered."""
+    element_id = getattr(action, "element_id", None)
+    if element_id is not None and element_id not in element_ids:
+        raise InvalidAnswer(
+            f"There is no element [{element_id}] on the current page; use an ID from "
+            "the page description."
+        )
+    error_code = getattr(action, "error_code", None)
+    if error_code is not None and error_code not in (error_codes or {}):
+        raise InvalidAnswer(f"Unknown error_code {error_code!r}.")
 
 
 async def verify_claim(
@@ -122,7 +147,7 @@ async def verify_claim(
     page: str,
     output: Any,
     summary: str,
-    history: Sequence[str] | None,
+    history: Sequence[PastStep] | None,
 ) -> Verdict:
     """Check a completion claim against the fresh page; an unusable answer counts as refuted."""
     call = await client.call_tool(
@@ -131,7 +156,11 @@ async def verify_claim(
         temperature=model.temperature,
         system=prompts.VERIFY_SYSTEM,
         user=prompts.verify_prompt(
-            task=task, page=page, output=output, summary=summary, history=history
+            task=task,
+            page=page,
+            output=output,
+            summary=summary,
+            history=None if history is None else prompts.history_lines(history),
         ),
         tools=[verify_tool()],
     )

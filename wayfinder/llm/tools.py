@@ -1,16 +1,17 @@
 """Tool definitions offered to the model, derived from the pydantic models they produce.
 
-The action models in `wayfinder.browser.actions` are the schema; this module only reshapes them
+The action models in `wayfinder.actions` are the schema; this module only reshapes them
 into Messages API tools and parses tool calls back, so the two can never drift apart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from wayfinder.actions import ACTION_TYPES, Action
+from wayfinder.actions import ACTION_TYPES, Action, EnterVerificationCodeAction
 
 VERIFY_TOOL = "report_verification"
 EXTRACT_TOOL = "submit_extraction"
@@ -56,11 +57,19 @@ ACTION_TOOLS: list[dict[str, Any]] = [_tool_for(model) for model in ACTION_TYPES
 """One tool per action, in a fixed order (a stable prefix keeps the prompt cache warm)."""
 
 
-def action_tools(error_codes: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """The action tools; with `error_codes`, `terminate` can name the code that applies."""
+VERIFICATION_CODE_TOOL = _tool_for(EnterVerificationCodeAction)
+"""Offered after the others, only to runs that can get a 2FA code."""
+
+
+def action_tools(
+    error_codes: dict[str, str] | None = None, *, verification_code: bool = False
+) -> list[dict[str, Any]]:
+    """The action tools; with `error_codes`, `terminate` can name the code that applies; with
+    `verification_code`, `enter_verification_code` is offered too."""
+    extra = [VERIFICATION_CODE_TOOL] if verification_code else []
     if not error_codes:
-        return ACTION_TOOLS
-    tools = [dict(tool) for tool in ACTION_TOOLS]
+        return [*ACTION_TOOLS, *extra]
+    tools = [dict(tool) for tool in ACTION_TOOLS] + extra
     terminate = next(tool for tool in tools if tool["name"] == "terminate")
     schema = dict(terminate["input_schema"])
     schema["properties"] = {
@@ -75,11 +84,14 @@ def action_tools(error_codes: dict[str, str] | None = None) -> list[dict[str, An
     return tools
 
 
-def parse_action(name: str | None, arguments: dict[str, Any]) -> Action:
+def parse_action(
+    name: str | None, arguments: dict[str, Any], *, verification_code: bool = False
+) -> Action:
     """Turn a tool call into a validated action, or raise `InvalidAnswer` saying what is wrong."""
     if name is None:
         raise InvalidAnswer("You answered without calling a tool. Call exactly one action tool.")
-    known = {tool["name"] for tool in ACTION_TOOLS}
+    offered = [*ACTION_TOOLS, *([VERIFICATION_CODE_TOOL] if verification_code else [])]
+    known = {tool["name"] for tool in offered}
     if name not in known:
         raise InvalidAnswer(f"Unknown tool {name!r}. Call one of: {', '.join(sorted(known))}.")
     try:
@@ -90,6 +102,23 @@ def parse_action(name: str | None, arguments: dict[str, Any]) -> Action:
             for err in exc.errors()
         )
         raise InvalidAnswer(f"Invalid arguments for {name}: {problems}.") from None
+
+
+def parse_actions(
+    calls: Sequence[tuple[str, dict[str, Any]]], *, verification_code: bool = False
+) -> list[Action]:
+    """Every tool call of one answer as actions, in order; `InvalidAnswer` names the bad one."""
+    if not calls:
+        return [parse_action(None, {}, verification_code=verification_code)]
+    actions = []
+    for index, (name, arguments) in enumerate(calls, 1):
+        try:
+            actions.append(parse_action(name, arguments, verification_code=verification_code))
+        except InvalidAnswer as exc:
+            if len(calls) == 1:
+                raise
+            raise InvalidAnswer(f"Action {index} of your {len(calls)}: {exc}") from None
+    return actions
 
 
 def verify_tool() -> dict[str, Any]:

@@ -12,6 +12,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from wayfinder.activities.contracts import BrowserLease, Checkpoint
+from wayfinder.feedback import Feedback
 from wayfinder.models import StepRecord, TaskRunRequest, TaskRunResponse
 
 
@@ -22,12 +23,14 @@ class RunProgress(BaseModel):
     steps: list[StepRecord] = Field(default_factory=list)
     lease: BrowserLease | None = None
     checkpoint: Checkpoint | None = None
-    feedback: list[str] = Field(default_factory=list)
+    feedback: Feedback = Field(default_factory=Feedback)
     recovered_from: str | None = None
     interrupted: str | None = None
     cancel_requested: bool = False
     continuations: int = 0
     """How many times this run has continued as new."""
+    used_codes: list[str] = Field(default_factory=list)
+    """2FA codes the run has entered, encrypted (none is entered twice)."""
 
 
 class TaskRunInput(BaseModel):

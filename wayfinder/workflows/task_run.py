@@ -14,7 +14,12 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from wayfinder.actions import CompleteAction, RecoverAction, TerminateAction
+    from wayfinder.actions import (
+        CompleteAction,
+        EnterVerificationCodeAction,
+        RecoverAction,
+        TerminateAction,
+    )
     from wayfinder.activities import options
     from wayfinder.activities.contracts import (
         EXTRACT_OUTPUT,
@@ -28,8 +33,15 @@ with workflow.unsafe.imports_passed_through():
         VerifyInput,
         VerifyOutput,
     )
+    from wayfinder.activities.hook_contracts import (
+        ENTER_VERIFICATION_CODE,
+        EnterCodeInput,
+        EnterCodeOutput,
+    )
+    from wayfinder.feedback import Feedback, PastStep
     from wayfinder.models import RunStatus, StepRecord, TaskRunResponse
-    from wayfinder.workflows import outcome
+    from wayfinder.workflows import loops, outcome, webhook
+    from wayfinder.workflows.error_codes import ask_error_code
     from wayfinder.workflows.failures import (
         Loss,
         browser_loss,
@@ -38,18 +50,16 @@ with workflow.unsafe.imports_passed_through():
         loss_description,
     )
     from wayfinder.workflows.inputs import RunProgress, TaskRunInput
+    from wayfinder.workflows.publishing import publish_completed
     from wayfinder.workflows.run_browser import RunBrowser
     from wayfinder.workflows.session_browser import SessionBrowser
     from wayfinder.workflows.session_messages import GRANTED, SessionGrant
 
 T = TypeVar("T")
-HostInput = StepInput | VerifyInput | ExtractInput
+HostInput = StepInput | VerifyInput | ExtractInput | EnterCodeInput
 
 HISTORY_LINES = 40
 """Earlier steps shown to the model; older ones are counted, not listed."""
-
-LOOP_STEPS = 3
-"""The same action on the same page this many times in a row is a loop worth pointing out."""
 
 MAX_RECOVERIES = 3
 """Browsers a run may lose before it fails: a page that crashes Chromium every time is lost."""
@@ -83,6 +93,7 @@ class TaskRunWorkflow:
                     browser_address=request.browser_address,
                     user_agent=request.user_agent,
                     extra_http_headers=request.extra_http_headers,
+                    proxy=request.proxy_location,
                 ),
                 screenshot_scrolls=request.max_screenshot_scrolls or 0,
             )
@@ -97,8 +108,9 @@ class TaskRunWorkflow:
             title=request.title,
             step_count=0,
         )
-        self._feedback: list[str] = []
+        self._feedback = Feedback()
         self._continuations = 0
+        self._used_codes: list[str] = []
         self._first_entry = 1
         """Number of the first step-log entry of this execution (later ones after a continue)."""
         if run.progress is not None:
@@ -114,6 +126,7 @@ class TaskRunWorkflow:
         self._interrupted = progress.interrupted
         self._cancel_requested = progress.cancel_requested
         self._continuations = progress.continuations
+        self._used_codes = progress.used_codes
         self._first_entry = len(self._steps) + 1
 
     @workflow.query(name="get_run")
@@ -144,12 +157,17 @@ class TaskRunWorkflow:
             self._state.status = RunStatus.running
             outcome.publish_status(RunStatus.running)
             await self._loop()
+            if self._request.publish_workflow and self._outcome[0] is RunStatus.completed:
+                self._state.workflow_id = await publish_completed(
+                    self._request, self._steps, self._state, self._browser.leased
+                )
         except asyncio.CancelledError:
             self._finish(RunStatus.canceled, "the run was canceled")
         except ActivityError as exc:
             self._finish(RunStatus.failed, failure_reason(exc))
         except ApplicationError as exc:
             self._finish(RunStatus.failed, exc.message)
+        await self._map_error_code()
         # Not in a `finally`: a continue-as-new leaves through here too, and keeps the browser.
         await self._browser.close()
         self._state.screenshot_urls = self._browser.screenshot_urls or None
@@ -165,6 +183,11 @@ class TaskRunWorkflow:
         # sees a final status can rely on everything being done.
         self._state.status, self._state.failure_reason = self._outcome
         self._state.finished_at = workflow.now()
+        if self._request.webhook_url is not None:
+            # Only the delivery's start is awaited: its retries never hold up the run's ending.
+            self._state.webhook_delivery = await webhook.start_delivery(
+                self._request.webhook_url, self._state, self._state.run_id
+            )
         return outcome.end_run(self._state)
 
     async def _loop(self) -> None:
@@ -189,10 +212,17 @@ class TaskRunWorkflow:
                     run_id=self._state.run_id,
                     task=request.prompt,
                     history=self._history(),
+                    earlier=max(0, len(self._steps) - HISTORY_LINES),
                     feedback=self._feedback,
+                    max_actions=(
+                        None
+                        if request.max_steps is None
+                        else request.max_steps - self._action_count()
+                    ),
                     model=request.model,
                     error_codes=request.error_code_mapping,
                     extraction_follows=request.data_extraction_schema is not None,
+                    verification_code=bool(request.totp_url or request.totp_identifier),
                     recovered_from=self._recovered_from,
                     interrupted=self._interrupted,
                 ),
@@ -201,11 +231,26 @@ class TaskRunWorkflow:
             if result is None:
                 continue  # canceled or recovered mid-step: the top of the loop decides
             self._recovered_from = self._interrupted = None
-            record = result.record
             self._browser.checkpoint = result.checkpoint or self._browser.checkpoint
-            self._record(record)
-            self._feedback = self._loop_warning()
-            action = record.action
+            for record in result.records:
+                self._record(record)
+            last = result.records[-1]
+            if isinstance(last.action, EnterVerificationCodeAction):
+                # Taken alone (activities/answer.py); typed by its own activity, which fetches
+                # the code, so that the code never passes through the step.
+                entered = await self._enter_code(last.action)
+                if entered is None:
+                    continue
+                self._steps[-1] = last.model_copy(
+                    update={"url": entered.url, "error": entered.error}
+                )
+            loop = loops.find_loop(self._steps)
+            if loop is not None and loop.repeats >= loop.stop_at:
+                self._finish(RunStatus.terminated, loops.ended_reason(loop))
+                return
+            self._feedback = Feedback(not_run=result.not_run, loop=loop)
+            # complete and terminate are only ever taken alone (see activities/answer.py).
+            action = result.records[-1].action
             if isinstance(action, TerminateAction):
                 self._terminate(action)
                 return
@@ -229,10 +274,7 @@ class TaskRunWorkflow:
                 continue
             self._state.usage += verdict.usage
             if not verdict.verified:
-                self._feedback = [
-                    f"Your claim that the task is complete was not verified: {verdict.reason} "
-                    "Keep working, or terminate if the task cannot be done."
-                ]
+                self._feedback = Feedback(refuted=verdict.reason)
                 continue
             output = action.output
             if request.data_extraction_schema is not None:
@@ -279,11 +321,40 @@ class TaskRunWorkflow:
                     interrupted=self._interrupted,
                     cancel_requested=self._cancel_requested,
                     continuations=self._continuations + 1,
+                    used_codes=self._used_codes,
                 ),
             )
         )
 
-    async def _on_host(self, activity: str, arg: HostInput, result_type: type[T]) -> T | None:
+    async def _enter_code(self, action: EnterVerificationCodeAction) -> EnterCodeOutput | None:
+        """Have the host fetch the run's 2FA code and type it; only its URL and error return."""
+        request = self._request
+        entered = await self._on_host(
+            ENTER_VERIFICATION_CODE,
+            EnterCodeInput(
+                lease=self._browser.leased,
+                run_id=self._state.run_id,
+                element_id=action.element_id,
+                press_enter=action.press_enter,
+                totp_url=request.totp_url,
+                totp_identifier=request.totp_identifier,
+                mailbox_queue=workflow.info().task_queue,
+                used=self._used_codes,
+            ),
+            EnterCodeOutput,
+            options.VERIFICATION_CODE,
+        )
+        if entered is not None and entered.used is not None:
+            self._used_codes.append(entered.used)
+        return entered
+
+    async def _on_host(
+        self,
+        activity: str,
+        arg: HostInput,
+        result_type: type[T],
+        activity_options: options.ActivityOptions = options.HOST_STEP,
+    ) -> T | None:
         """Run a browser activity on the host of `arg.lease`.
 
         None if the run was canceled meanwhile, or if the browser was lost and has been
@@ -296,7 +367,7 @@ class TaskRunWorkflow:
                     arg,
                     task_queue=arg.lease.host_queue,
                     result_type=result_type,
-                    **options.HOST_STEP.kwargs(),
+                    **activity_options.kwargs(),
                 )
             )
         except ActivityError as exc:
@@ -355,41 +426,52 @@ class TaskRunWorkflow:
         self._state.usage += record.usage
         workflow.set_current_details(f"step {record.number}: {record.summary()}")
 
-    def _loop_warning(self) -> list[str]:
-        """Feedback when the last steps repeated one action on one page with nothing to show.
-
-        A model stuck on a control that does not respond burns the whole step budget; telling
-        it plainly is cheaper than any guess at what it should do instead.
-        """
-        recent = self._steps[-LOOP_STEPS:]
-        if len(recent) < LOOP_STEPS:
-            return []
-        first = recent[0]
-        if any(step.action != first.action or step.url != first.url for step in recent):
-            return []
-        return [
-            f"You have done the same thing ({first.action_type} {first.element or ''}) "
-            f"{LOOP_STEPS} times in a row on {first.url} and the page did not move on. Do "
-            "something different, or terminate if the task cannot be done."
-        ]
-
-    def _history(self) -> list[str]:
-        lines = [step.summary() for step in self._steps[-HISTORY_LINES:]]
-        skipped = len(self._steps) - len(lines)
-        return ([f"({skipped} earlier steps not shown)"] if skipped else []) + lines
+    def _history(self) -> list[PastStep]:
+        return [PastStep.of(step) for step in self._steps[-HISTORY_LINES:]]
 
     def _terminate(self, action: TerminateAction) -> None:
         reason = action.reason
-        code = action.error_code
-        if code:
-            described = (self._request.error_code_mapping or {}).get(code, "")
-            self._state.output = {
-                "error_code": code,
-                "error_description": described,
-                "reasoning": reason,
-            }
-            reason = f"{code}: {described} ({reason})"
+        if action.error_code:
+            reason = self._with_error_code(action.error_code, reason, reasoning=reason)
         self._finish(RunStatus.terminated, reason)
+
+    def _with_error_code(self, code: str, reason: str, *, reasoning: str) -> str:
+        """Put the user's `code` in the output; returns the failure reason that names it."""
+        described = (self._request.error_code_mapping or {}).get(code, "")
+        self._state.output = {
+            "error_code": code,
+            "error_description": described,
+            "reasoning": reasoning,
+        }
+        because = reason if reasoning == reason else f"{reason}; {reasoning}"
+        return f"{code}: {described} ({because})"
+
+    async def _map_error_code(self) -> None:
+        """A run that failed or ran out of steps: the model names the user's code, if any."""
+        status, reason = self._outcome
+        if not self._request.error_code_mapping or status not in (
+            RunStatus.failed,
+            RunStatus.timed_out,
+        ):
+            return
+        # Runs that reached their ending before this question existed replay without it.
+        if not workflow.patched("error-code-on-every-ending"):
+            return
+        failure = reason or f"the run ended {status.value}"
+        try:
+            answer = await ask_error_code(
+                self._request, failure, self._history(), self._browser.lease
+            )
+        except asyncio.CancelledError:
+            self._finish(RunStatus.canceled, "the run was canceled")
+            return
+        if answer is None:
+            return
+        self._state.usage += answer.usage
+        if answer.code is not None:
+            self._finish(
+                status, self._with_error_code(answer.code, failure, reasoning=answer.reasoning)
+            )
 
     def _finish(self, status: RunStatus, reason: str | None = None) -> None:
         self._outcome = (status, reason)

@@ -1,0 +1,338 @@
+"""The published-workflow half of `wayfinder.Client`: publish a run, read and list published
+workflows, rerun them as code (`run_workflow`), and `run_task(run_with="code")`.
+
+A mixin of `Client`: it uses the client's Temporal connection, task queue and run waiting.
+The store is `wayfinder.workflows.published` (one entity workflow per published workflow);
+reruns are `wayfinder.workflows.script_run`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import temporalio.client
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
+from ulid import ULID
+
+from wayfinder.models import RunStatus, StepRecord, TaskRunRequest, TaskRunResponse
+from wayfinder.published import (
+    RERUN_ID_PREFIX,
+    PublishedWorkflow,
+    PublishedWorkflowNotFoundError,
+    RunWith,
+    WorkflowParameter,
+    WorkflowParameterError,
+    WorkflowRevision,
+    WorkflowRunRequest,
+    WorkflowSummary,
+    match_prompt,
+    published_id,
+)
+from wayfinder.scripts.build import NotPublishableError
+from wayfinder.scripts.codegen import generate_code
+from wayfinder.scripts.model import Script
+from wayfinder.secrets import SecretBox
+from wayfinder.settings import Settings
+from wayfinder.urls import check_http_url
+from wayfinder.visibility import initial_search_attributes
+from wayfinder.workflows.inputs import TaskRunInput
+from wayfinder.workflows.published import PublishedWorkflowEntity
+from wayfinder.workflows.published_state import (
+    GET,
+    MEMO,
+    WORKFLOW_TYPE,
+    ListingMemo,
+    PublishedState,
+    StoredRevision,
+    first_revision_id,
+)
+from wayfinder.workflows.script_inputs import ScriptRunInput
+from wayfinder.workflows.script_run import ScriptRunWorkflow
+
+if TYPE_CHECKING:
+    from wayfinder.client import RequestOptions
+
+
+class PublishedWorkflows:
+    """Published workflows and code reruns (mixed into `Client`)."""
+
+    temporal: temporalio.client.Client
+    task_queue: str
+    settings: Settings
+
+    if TYPE_CHECKING:
+
+        def _app_url(self, run_id: str) -> str | None: ...
+
+        async def get_run(
+            self, run_id: str, *, request_options: RequestOptions | dict[str, Any] | None = None
+        ) -> TaskRunResponse: ...
+
+        async def start(
+            self,
+            request: TaskRunRequest,
+            *,
+            request_options: RequestOptions | dict[str, Any] | None = None,
+        ) -> TaskRunResponse: ...
+
+        async def _wait_for_end(
+            self,
+            handle: temporalio.client.WorkflowHandle[Any, TaskRunResponse],
+            timeout: float,  # noqa: ASYNC109
+            request_options: RequestOptions | dict[str, Any] | None = None,
+        ) -> TaskRunResponse: ...
+
+    async def get_workflow(self, workflow_id: str) -> PublishedWorkflow:
+        """The published workflow: its current code, parameters and revisions (a query: needs
+        a live worker, as every Temporal query does)."""
+        state = await self._published(workflow_id)
+        script = state.current.script
+        return PublishedWorkflow(
+            workflow_id=state.workflow_id,
+            title=state.title,
+            prompt=script.prompt,
+            url=script.url,
+            source_run_id=state.source_run_id,
+            created_at=state.created_at,
+            code=generate_code(script),
+            parameters=[
+                WorkflowParameter.model_validate(p.model_dump()) for p in script.parameters
+            ],
+            revisions=[
+                WorkflowRevision.model_validate(r.model_dump(exclude={"script"}))
+                for r in state.revisions
+            ],
+        )
+
+    async def list_workflows(self, limit: int = 50) -> list[WorkflowSummary]:
+        """Published workflows of the namespace, newest first (visibility: no worker needed)."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        query = f"WorkflowType = '{WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'"
+        found = []
+        async for execution in self.temporal.list_workflows(query, limit=limit):
+            memo = await execution.memo_value(MEMO, None, type_hint=ListingMemo)
+            found.append(
+                WorkflowSummary(
+                    workflow_id=execution.id,
+                    title=memo.title if memo else None,
+                    prompt=memo.prompt if memo else None,
+                    url=memo.url if memo else None,
+                    created_at=execution.start_time,
+                )
+            )
+        return sorted(found, key=lambda w: w.created_at, reverse=True)
+
+    async def publish_run(self, run_id: str) -> PublishedWorkflow:
+        """Publish a completed task run after the fact (a run published already: its workflow).
+
+        The script is built here from the run's step log; with an extraction, its data is
+        extracted by one model call on reruns (where it sat on the page is only known while the
+        run's browser is open: `publish_workflow=True` records it)."""
+        run = await self.get_run(run_id)
+        if run.workflow_id is not None:
+            return await self.get_workflow(run.workflow_id)
+        if run.status is not RunStatus.completed:
+            raise NotPublishableError(
+                f"run {run_id} is {run.status.value}: only a completed run can be published"
+            )
+        handle = self.temporal.get_workflow_handle(run_id)
+        started = (await handle.fetch_history()).events[0]
+        payloads = started.workflow_execution_started_event_attributes.input.payloads
+        [run_input] = await self.temporal.data_converter.decode(payloads, [TaskRunInput])
+        steps = await handle.query("get_steps", 0, result_type=list[StepRecord])
+        # Imported here: the activity module is Playwright's side, the script logic is not.
+        from wayfinder.activities.script import script_of
+
+        script = script_of(run_input.request, steps)
+        workflow_id = published_id(run_id)
+        await self._start_published(workflow_id, run_id, run_input.request.title, script)
+        return await self.get_workflow(workflow_id)
+
+    async def _start_published(
+        self, workflow_id: str, run_id: str, title: str | None, script: Script
+    ) -> None:
+        now = datetime.now(UTC)
+        await self.temporal.start_workflow(
+            PublishedWorkflowEntity.run,
+            PublishedState(
+                workflow_id=workflow_id,
+                title=title,
+                source_run_id=run_id,
+                created_at=now,
+                revisions=[
+                    StoredRevision(
+                        revision_id=first_revision_id(workflow_id),
+                        created_at=now,
+                        reason=f"published from {run_id}",
+                        run_id=run_id,
+                        script=script,
+                    )
+                ],
+            ),
+            id=workflow_id,
+            task_queue=self.task_queue,
+            memo={MEMO: ListingMemo(title=title, prompt=script.prompt, url=script.url)},
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+
+    async def run_workflow(
+        self,
+        workflow_id: str,
+        parameters: dict[str, Any] | None = None,
+        *,
+        run_with: RunWith | str = RunWith.code,
+        ai_fallback: bool = True,
+        wait_for_completion: bool = False,
+        timeout: float = 1800,  # noqa: ASYNC109 - the reference API's name for the wait
+        title: str | None = None,
+    ) -> TaskRunResponse:
+        """Rerun a published workflow (`wr_...`), as code with no model by default.
+
+        Parameters are checked before anything starts: an unknown name, or a missing secret
+        (secrets have no stored default), raises `WorkflowParameterError`. With
+        `run_with="agent"` the original task runs with the agent instead."""
+        request = WorkflowRunRequest(
+            workflow_id=workflow_id,
+            parameters={k: str(v) for k, v in (parameters or {}).items()},
+            run_with=RunWith(run_with),
+            ai_fallback=ai_fallback,
+            wait_for_completion=wait_for_completion,
+            timeout=timeout,
+            title=title,
+        )
+        state = await self._published(workflow_id)
+        return await self._rerun(request, state, {})
+
+    async def _rerun(
+        self, request: WorkflowRunRequest, state: PublishedState, rpc: dict[str, Any]
+    ) -> TaskRunResponse:
+        revision = state.current
+        values, secrets = _bind(revision.script, request.parameters)
+        if request.run_with is RunWith.agent:
+            return await self._rerun_with_agent(request, revision.script, values, secrets)
+        box = SecretBox.from_settings(self.settings)
+        run_id = f"{RERUN_ID_PREFIX}{ULID()}"
+        title = request.title or state.title
+        created_at = datetime.now(UTC)
+        search = initial_search_attributes(TaskRunRequest(prompt=revision.script.prompt))
+        handle = await self.temporal.start_workflow(
+            ScriptRunWorkflow.run,
+            ScriptRunInput(
+                workflow_id=state.workflow_id,
+                revision_id=revision.revision_id,
+                script=revision.script,
+                values=values,
+                secrets={name: box.seal(value) for name, value in secrets.items()},
+                ai_fallback=request.ai_fallback,
+                title=title,
+                created_at=created_at,
+                app_url=self._app_url(run_id),
+            ),
+            id=run_id,
+            task_queue=self.task_queue,
+            static_summary=title,
+            search_attributes=search,
+            **rpc,
+        )
+        if not request.wait_for_completion:
+            return TaskRunResponse(
+                run_id=run_id,
+                status=RunStatus.queued,
+                created_at=created_at,
+                app_url=self._app_url(run_id),
+                title=title,
+                workflow_id=state.workflow_id,
+            )
+        return await self._wait_for_end(handle, request.timeout)
+
+    async def _rerun_with_agent(
+        self,
+        request: WorkflowRunRequest,
+        script: Script,
+        values: dict[str, str],
+        secrets: dict[str, str],
+    ) -> TaskRunResponse:
+        """The original task, run by the agent (with the secrets put back into its prompt)."""
+        changed = {
+            p.name: values[p.name]
+            for p in script.parameters
+            if p.name != "url" and not p.secret and values.get(p.name) != p.default
+        }
+        prompt = script.prompt.format_map(secrets)
+        if changed:
+            prompt += " Use these values: " + "; ".join(f"{k}: {v}" for k, v in changed.items())
+        return await self.start(
+            TaskRunRequest(
+                prompt=prompt,
+                url=values["url"],
+                title=request.title,
+                wait_for_completion=request.wait_for_completion,
+                timeout=request.timeout,
+            )
+        )
+
+    async def _run_code(self, request: TaskRunRequest, rpc: dict[str, Any]) -> TaskRunResponse:
+        """`run_task(run_with="code")`: rerun the workflow published for this prompt and URL,
+        with the secrets the prompt spells out; else run the agent and publish."""
+        for listed in await self.list_workflows(limit=200):
+            if listed.url != request.url or listed.prompt is None:
+                continue
+            secrets = match_prompt(listed.prompt, request.prompt)
+            if secrets is None:
+                continue
+            state = await self._published(listed.workflow_id)
+            rerun = WorkflowRunRequest(
+                workflow_id=listed.workflow_id,
+                parameters=secrets,
+                wait_for_completion=request.wait_for_completion,
+                timeout=request.timeout,
+                title=request.title,
+            )
+            return await self._rerun(rerun, state, rpc)
+        agent = request.model_copy(update={"run_with": "agent", "publish_workflow": True})
+        return await self.start(agent)
+
+    async def _published(self, workflow_id: str) -> PublishedState:
+        handle = self.temporal.get_workflow_handle(workflow_id)
+        try:
+            return await handle.query(GET, result_type=PublishedState)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise PublishedWorkflowNotFoundError(
+                    f"no published workflow with id {workflow_id!r} (list them with "
+                    "list_workflows() or `wayfinder workflows`)"
+                ) from None
+            raise
+
+
+def _bind(script: Script, given: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The rerun's values (defaults filled in) and its secrets, or WorkflowParameterError."""
+    known = {p.name: p for p in script.parameters}
+    unknown = sorted(set(given) - set(known))
+    takes = ", ".join(f"{p.name}{' (secret)' if p.secret else ''}" for p in script.parameters)
+    if unknown:
+        raise WorkflowParameterError(
+            f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: this "
+            f"workflow takes {takes}"
+        )
+    missing = [
+        p.name for p in script.parameters if p.name not in given and (p.secret or p.default is None)
+    ]
+    if missing:
+        raise WorkflowParameterError(
+            f"missing required parameter{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            "(secrets are never stored: give them with every rerun)"
+        )
+    values = {
+        p.name: p.default for p in script.parameters if not p.secret and p.default is not None
+    }
+    values |= {name: value for name, value in given.items() if not known[name].secret}
+    try:
+        values["url"] = check_http_url(values["url"])
+    except ValueError as exc:
+        raise WorkflowParameterError(str(exc)) from None
+    secrets = {name: value for name, value in given.items() if known[name].secret}
+    return values, secrets

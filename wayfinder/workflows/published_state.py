@@ -1,0 +1,48 @@
+"""What a published workflow entity holds: its revisions (each a whole script) and what
+visibility shows of it. Pydantic only: imported by the entity, the reruns and the client."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from wayfinder.scripts.model import Script
+
+WORKFLOW_TYPE = "PublishedWorkflow"
+GET = "get"
+ADD_REVISION = "add_revision"
+MEMO = "wayfinder_published"
+"""Memo key of what `list_workflows` shows (title, prompt, url): visibility, no worker."""
+
+
+class StoredRevision(BaseModel):
+    revision_id: str
+    created_at: datetime
+    reason: str
+    run_id: str | None = None
+    script: Script
+
+
+class PublishedState(BaseModel):
+    """The input of the entity, and what its `get` query answers."""
+
+    workflow_id: str
+    title: str | None = None
+    source_run_id: str | None = None
+    created_at: datetime
+    revisions: list[StoredRevision] = Field(min_length=1)
+
+    @property
+    def current(self) -> StoredRevision:
+        return self.revisions[-1]
+
+
+class ListingMemo(BaseModel):
+    title: str | None = None
+    prompt: str
+    url: str
+
+
+def first_revision_id(workflow_id: str) -> str:
+    return f"rev_{workflow_id.removeprefix('wpid_')[-12:].lower()}_1"

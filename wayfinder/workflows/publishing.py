@@ -1,0 +1,66 @@
+"""Publishing a completed task run (`publish_workflow=True`) from inside its workflow.
+
+While the run's browser still shows the final page, `publish_script` turns the step log into a
+script (and finds where extracted data sits); the published workflow entity is then started as
+an abandoned child, so it outlives the run.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from wayfinder.activities import options
+    from wayfinder.activities.contracts import BrowserLease
+    from wayfinder.activities.script_contracts import PUBLISH_SCRIPT, PublishScriptInput
+    from wayfinder.models import StepRecord, TaskRunRequest, TaskRunResponse
+    from wayfinder.published import published_id
+    from wayfinder.scripts.model import Script
+    from wayfinder.workflows.published import PublishedWorkflowEntity
+    from wayfinder.workflows.published_state import (
+        MEMO,
+        ListingMemo,
+        PublishedState,
+        StoredRevision,
+        first_revision_id,
+    )
+
+
+async def publish_completed(
+    request: TaskRunRequest,
+    steps: list[StepRecord],
+    state: TaskRunResponse,
+    lease: BrowserLease,
+) -> str:
+    """Publish the run; returns the published workflow's id."""
+    script = await workflow.execute_activity(
+        PUBLISH_SCRIPT,
+        PublishScriptInput(lease=lease, request=request, steps=steps, output=state.output),
+        task_queue=lease.host_queue,
+        result_type=Script,
+        **options.SCRIPT_STEP.kwargs(),
+    )
+    workflow_id = published_id(state.run_id)
+    await workflow.start_child_workflow(
+        PublishedWorkflowEntity.run,
+        PublishedState(
+            workflow_id=workflow_id,
+            title=request.title,
+            source_run_id=state.run_id,
+            created_at=workflow.now(),
+            revisions=[
+                StoredRevision(
+                    revision_id=first_revision_id(workflow_id),
+                    created_at=workflow.now(),
+                    reason=f"published from {state.run_id}",
+                    run_id=state.run_id,
+                    script=script,
+                )
+            ],
+        ),
+        id=workflow_id,
+        parent_close_policy=ParentClosePolicy.ABANDON,
+        memo={MEMO: ListingMemo(title=request.title, prompt=script.prompt, url=script.url)},
+    )
+    return workflow_id
