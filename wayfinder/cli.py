@@ -1,5 +1,5 @@
 """The `wayfinder` command: run, get, list, cancel, session, totp, workflows, code, rerun,
-publish, worker, dev, stop."""
+publish, worker, dev, stop, artifacts."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 from temporalio.service import RPCError
 
+from wayfinder.cli_artifacts import add_artifacts_parser, artifacts_command
 from wayfinder.cli_follow import (
     POLL_INTERVAL,
     CliError,
@@ -97,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, default=7233)
     dev.add_argument("--ui-port", type=int, default=8233)
     sub.add_parser("stop", help="stop the embedded server and its worker")
+    add_artifacts_parser(sub)
     return parser
 
 
@@ -236,7 +238,8 @@ async def _dev(args: argparse.Namespace) -> int:
                     else "no worker: ANTHROPIC_API_KEY is not set"
                 )
                 print(
-                    f"Temporal at {state.address}\nTemporal UI at {state.ui_url}\n{worker}; "
+                    f"Temporal at {state.address}\nTemporal UI at {state.ui_url}\n"
+                    f"Artifacts at {state.artifacts_url}\n{worker}; "
                     f"logs in {host_log(home)}; Ctrl-C to stop.",
                     flush=True,
                 )
@@ -281,6 +284,7 @@ COMMANDS = {
     "worker": _worker,
     "dev": _dev,
     "stop": _stop,
+    "artifacts": artifacts_command,
     **dict.fromkeys(WORKFLOW_COMMANDS, workflow_command),
 }
 

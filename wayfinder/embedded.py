@@ -53,7 +53,9 @@ UNHEALTHY_AFTER = 10.0
 """A live host whose server fails health checks for this long is replaced."""
 POLLER_FRESHNESS = 90.0
 """Seconds since a poller's last poll for it to count as alive (a long poll lasts ~60 s)."""
-NOT_WORKER_SETTINGS = frozenset({"temporal_address", "home", "ui_url"})
+NOT_WORKER_SETTINGS = frozenset(
+    {"temporal_address", "home", "ui_url", "artifact_base_url", "artifact_port"}
+)
 """Settings that do not change what the host's worker does; any other difference needs
 another host (a new setting counts by default, which errs on the safe side)."""
 
@@ -67,6 +69,8 @@ class HostState(BaseModel):
     """Its process group, which its `temporal` belongs to (the host's own for a spawned host)."""
     address: str
     ui_url: str | None = None
+    artifacts_url: str | None = None
+    """Where the artifacts (screenshots, recordings, traces, downloads) are served."""
     worker: bool
     """Whether the host runs a worker (it does not without an Anthropic API key)."""
     fingerprint: str

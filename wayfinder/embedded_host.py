@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import fcntl
 import logging
 import os
@@ -24,6 +25,7 @@ from typing import Any, NoReturn
 import temporalio.client
 from temporalio.service import RPCError
 
+from wayfinder.artifact_server import ArtifactServer
 from wayfinder.devserver import DevServer
 from wayfinder.embedded import (
     HostState,
@@ -115,9 +117,18 @@ async def serve(
         namespace=settings.temporal_namespace,
         log_file=log_dir(home) / "temporal.log",
     )
-    async with server:
+    # The worker's links point at this server, unless the deployment serves artifacts itself.
+    artifacts = ArtifactServer(settings.artifacts, port=settings.artifact_port)
+    async with server, contextlib.AsyncExitStack() as serving:
+        artifact_base_url = settings.artifact_base_url
+        if artifact_base_url is None:
+            await artifacts.start(fall_back_to_free_port=True)
+            serving.push_async_callback(artifacts.stop)
+            artifact_base_url = artifacts.url
         ui_url = server.ui_url or settings.ui_url
-        worker_settings = settings.model_copy(update={"ui_url": ui_url})
+        worker_settings = settings.model_copy(
+            update={"ui_url": ui_url, "artifact_base_url": artifact_base_url}
+        )
         temporal = await temporalio.client.Client.connect(
             server.address,
             namespace=settings.temporal_namespace,
@@ -146,6 +157,7 @@ async def serve(
             host_pgid=os.getpgrp(),
             address=server.address,
             ui_url=ui_url,
+            artifacts_url=artifact_base_url,
             worker=worker is not None,
             fingerprint=fingerprint(settings),
             replaceable=replaceable,

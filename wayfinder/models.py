@@ -294,9 +294,33 @@ class FileInfo(BaseModel):
     """A file the browser downloaded during the run, kept in the artifact store."""
 
     url: str
+    """Where to fetch the file: an http(s) link when the artifacts are served, else file://."""
     checksum: str | None = None
+    """SHA-256 of the file, in hex."""
     filename: str | None = None
     modified_at: datetime | None = None
+    size: int | None = None
+    """Bytes."""
+    source_url: str | None = None
+    """The URL the page downloaded it from."""
+
+
+class SkippedDownload(BaseModel):
+    """A download that was not kept (a limit was hit, or it failed), and why."""
+
+    filename: str
+    source_url: str
+    reason: str
+
+
+class RecordingSegment(BaseModel):
+    """The recording of one browser of the run (a run that lost its browser has several)."""
+
+    generation: str
+    recording_url: str | None = None
+    """The video (mp4), when recording is on and the browser's host could encode it."""
+    trace_url: str | None = None
+    """The Playwright trace (zip) for `playwright show-trace`, when its browser closed cleanly."""
 
 
 class ScriptRunResponse(BaseModel):
@@ -384,7 +408,14 @@ class TaskRunResponse(BaseModel):
     output: Any = None
     """The task's answer: shaped by `data_extraction_schema` when given (object or array)."""
     downloaded_files: list[FileInfo] | None = None
+    skipped_downloads: list[SkippedDownload] | None = None
+    """Downloads that were not kept, with the reason (a size or count limit, a failure)."""
     recording_url: str | None = None
+    """Video of the run (mp4); with recoveries, of the browser it ended in (see `recordings`)."""
+    trace_url: str | None = None
+    """Playwright trace of the run (zip), for `playwright show-trace`; as `recording_url`."""
+    recordings: list[RecordingSegment] | None = None
+    """One entry per browser the run used, in order (more than one after a recovery)."""
     screenshot_urls: list[str] | None = None
     """Final screenshots, most recent first."""
     failure_reason: str | None = None

@@ -54,6 +54,23 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=lambda: Path.home() / ".wayfinder")
     """Where the embedded dev server keeps its database and where artifacts go by default."""
     artifact_dir: Path | None = None
+    artifact_base_url: str | None = None
+    """The http(s) URL at which `artifact_dir` is served (by `wayfinder artifacts` or any web
+    server): the links a response carries start with it. `wayfinder dev` and the background
+    host set it themselves; without one, links are `file://` paths on the worker's disk."""
+    artifact_port: int = Field(default=8234, ge=0, le=65535)
+    """Where `wayfinder dev` (and the background host) serve the artifacts, on 127.0.0.1; a
+    busy port falls back to a free one."""
+    record_video: bool = True
+    """Keep a video of each run (`recording_url`), from Chromium's screencast frames."""
+    record_trace: bool = True
+    """Keep a Playwright trace of each run (`trace_url`), for `playwright show-trace`."""
+    video_fps: float = Field(default=5.0, gt=0, le=30)
+    """At most this many screencast frames a second are kept for the video."""
+    max_downloads: int = Field(default=20, ge=0)
+    """Files one run's browser may download; later ones are cancelled and listed with why."""
+    max_download_bytes: int = Field(default=100 * 1024 * 1024, ge=0)
+    """Size above which a downloaded file is not kept (it is deleted and listed with why)."""
     chromium_path: str | None = None
     headless: bool = True
     ui_url: str | None = Field(
@@ -97,6 +114,16 @@ class Settings(BaseSettings):
         for name, url in names.items():
             check_proxy_url(url, f"WAYFINDER_PROXIES[{name!r}]")
         return names
+
+    @field_validator("artifact_base_url")
+    @classmethod
+    def _http_base(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(
+                f"WAYFINDER_ARTIFACT_BASE_URL must be an http(s) URL, not {value!r}: the URL at "
+                "which `wayfinder artifacts` (or another web server) serves the artifact dir"
+            )
+        return value.rstrip("/") if value else value
 
     @property
     def artifacts(self) -> Path:

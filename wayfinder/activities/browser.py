@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from playwright.async_api import Error as PlaywrightError
 from temporalio import activity
@@ -20,8 +22,10 @@ from wayfinder.activities.contracts import (
 from wayfinder.activities.options import BROWSER_LOST
 from wayfinder.activities.runtime import ActivityGroup
 from wayfinder.browser.checkpoint import NAVIGATION_TIMEOUT_MS, restore
+from wayfinder.browser.downloads import DownloadKeeper
 from wayfinder.browser.host import BrowserGoneError, BrowserRun, BrowserUnreachableError
-from wayfinder.models import FileInfo
+from wayfinder.browser.recording import Frame, discard, encode
+from wayfinder.models import FileInfo, RecordingSegment, SkippedDownload
 from wayfinder.proxies import ProxyNotConfiguredError, resolve_proxy
 from wayfinder.secrets import SecretKeyError
 
@@ -63,7 +67,10 @@ class BrowserActivities(ActivityGroup):
                 raise BrowserGoneError(
                     f"the browser of session {request.run_id} is no longer on this worker"
                 )
-            await self._load(host.get(request.run_id), request)
+            run = host.get(request.run_id)
+            if run.recorder is not None:
+                await run.recorder.restart()  # the session's idle time is no run's recording
+            await self._load(run, request)
         except BrowserGoneError as exc:
             raise ApplicationError(str(exc), type=BROWSER_LOST, non_retryable=True) from exc
         return BrowserLease(
@@ -118,34 +125,81 @@ class BrowserActivities(ActivityGroup):
 
     @activity.defn(name=CLOSE_BROWSER)
     async def close_browser(self, request: CloseBrowserInput) -> CloseBrowserOutput:
-        """Take the final screenshots, collect downloads and close the run's context.
+        """Take the final screenshots, save the recording, collect downloads, close the context.
 
         Idempotent: closing a run this host no longer has returns an empty result. A browser
-        that died is closed without screenshots.
+        that died is closed without screenshots or trace; its video is still made from the
+        frames it sent. With `keep_open` (a session's run ending) the browser stays open and
+        only the run's part of the recording is saved.
         """
         run_id = request.lease.run_id
-        if not self._rt.host.holds(run_id, request.lease.generation):
+        generation = request.lease.generation
+        host = self._rt.host
+        if not host.holds(run_id, generation):
             return CloseBrowserOutput()
+        owner = request.run_id or run_id
         screenshots: list[str] = []
         if request.final:
-            screenshots = await self._final_screenshots(
-                run_id, request.run_id or run_id, request.screenshot_scrolls
+            screenshots = await self._final_screenshots(run_id, owner, request.screenshot_scrolls)
+        keys = _recording_keys(owner, generation)
+        trace: Path | None = None
+        frames: list[Frame] = []
+        recorder = host.recorder(run_id, generation)
+        if recorder is not None:
+            # Before the context closes: a trace can only be saved from a live context.
+            trace, frames = await recorder.save(
+                self._rt.artifacts.path(keys.trace), last=not request.keep_open
             )
         if request.keep_open:
-            return CloseBrowserOutput(screenshot_urls=screenshots)
-        closed = await self._rt.host.close(run_id, request.lease.generation)
-        files = [
-            FileInfo(
-                url=saved.path.as_uri(),
-                filename=saved.filename,
-                checksum=self._rt.artifacts.sha256(
-                    str(saved.path.relative_to(self._rt.artifacts.root))
-                ),
-                modified_at=datetime.fromtimestamp(saved.path.stat().st_mtime, tz=UTC),
+            recording = await self._recording(generation, keys, trace, frames)
+            return CloseBrowserOutput(screenshot_urls=screenshots, recording=recording)
+        closed = await host.close(run_id, generation)
+        recording = await self._recording(generation, keys, trace, frames)
+        if recorder is not None and recorder.screencast is not None:
+            discard(recorder.screencast.directory)
+        files, skipped = self._downloads(closed.downloads) if closed else ([], [])
+        return CloseBrowserOutput(
+            screenshot_urls=screenshots,
+            downloaded_files=files,
+            skipped_downloads=skipped,
+            recording=recording,
+        )
+
+    async def _recording(
+        self, generation: str, keys: _RecordingKeys, trace: Path | None, frames: list[Frame]
+    ) -> RecordingSegment | None:
+        """Encode the video (after the run's last step: no step waits for it) and link both."""
+        if trace is None and not frames:
+            return None
+        artifacts = self._rt.artifacts
+        video = await encode(frames, artifacts.path(keys.video))
+        return RecordingSegment(
+            generation=generation,
+            recording_url=artifacts.url(keys.video) if video else None,
+            trace_url=artifacts.url(keys.trace) if trace is not None else None,
+        )
+
+    def _downloads(self, keeper: DownloadKeeper) -> tuple[list[FileInfo], list[SkippedDownload]]:
+        artifacts = self._rt.artifacts
+        files = []
+        for saved in keeper.saved:
+            key = artifacts.key_of(saved.path)
+            stat = saved.path.stat()
+            files.append(
+                FileInfo(
+                    url=artifacts.url(key),
+                    filename=saved.filename,
+                    checksum=artifacts.sha256(key),
+                    size=stat.st_size,
+                    source_url=saved.url,
+                    modified_at=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
+                )
             )
-            for saved in (closed.downloads if closed else [])
+        skipped = [
+            SkippedDownload(filename=item.filename, source_url=item.url, reason=item.reason)
+            for item in keeper.skipped
         ]
-        return CloseBrowserOutput(screenshot_urls=screenshots, downloaded_files=files)
+        return files, skipped
 
     async def _final_screenshots(self, run_id: str, owner: str, scrolls: int) -> list[str]:
         """The viewport, then `scrolls` more while scrolling down; most recent first. They are
@@ -165,3 +219,17 @@ class BrowserActivities(ActivityGroup):
         except PlaywrightError as exc:
             activity.logger.warning("final screenshot of %s failed: %s", run_id, exc.message)
         return screenshots
+
+
+@dataclass(frozen=True)
+class _RecordingKeys:
+    """Where one browser's (or one session run's) video and trace are kept."""
+
+    video: str
+    trace: str
+
+
+def _recording_keys(owner: str, generation: str) -> _RecordingKeys:
+    # Per generation: a run that lost its browser keeps one recording per browser.
+    part = generation[:8] or "first"
+    return _RecordingKeys(video=f"{owner}/recording-{part}.mp4", trace=f"{owner}/trace-{part}.zip")

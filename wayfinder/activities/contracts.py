@@ -12,7 +12,14 @@ from pydantic import BaseModel, Field
 
 from wayfinder.browser.checkpoint import Checkpoint
 from wayfinder.feedback import Feedback, NotRun, PastStep
-from wayfinder.models import FileInfo, ModelOverride, StepRecord, TokenUsage
+from wayfinder.models import (
+    FileInfo,
+    ModelOverride,
+    RecordingSegment,
+    SkippedDownload,
+    StepRecord,
+    TokenUsage,
+)
 from wayfinder.proxy_url import ProxyLocation
 
 LAUNCH_BROWSER = "launch_browser"
@@ -174,6 +181,9 @@ class CloseBrowserOutput(BaseModel):
     screenshot_urls: list[str] = Field(default_factory=list)
     """Most recent first."""
     downloaded_files: list[FileInfo] = Field(default_factory=list)
+    skipped_downloads: list[SkippedDownload] = Field(default_factory=list)
+    recording: RecordingSegment | None = None
+    """The browser's (or, closing a session's run, that run's) video and trace."""
 
 
 __all__ = [

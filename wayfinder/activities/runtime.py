@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from playwright.async_api import Error as PlaywrightError
 
 from wayfinder.artifacts import ArtifactStore
-from wayfinder.browser.host import BrowserHost
+from wayfinder.browser.host import BrowserHost, RecordingOptions
 from wayfinder.browser.snapshot import PageSnapshot, take_snapshot
 from wayfinder.llm.client import ModelClient
 from wayfinder.llm.decisions import ModelSettings
@@ -29,9 +29,17 @@ class ActivityRuntime:
 
     @classmethod
     def create(cls, settings: Settings, host_queue: str) -> ActivityRuntime:
-        artifacts = ArtifactStore(settings.artifacts)
+        artifacts = ArtifactStore(settings.artifacts, settings.artifact_base_url)
         host = BrowserHost(
             download_root=artifacts.root / "downloads",
+            recording_root=artifacts.root / ".recording",
+            recording=RecordingOptions(
+                video=settings.record_video,
+                trace=settings.record_trace,
+                fps=settings.video_fps,
+                max_downloads=settings.max_downloads,
+                max_download_bytes=settings.max_download_bytes,
+            ),
             chromium_path=settings.chromium_path,
             headless=settings.headless,
             max_contexts=settings.max_concurrent_runs,

@@ -29,7 +29,6 @@ from typing import Any, cast
 from playwright.async_api import (
     Browser,
     BrowserContext,
-    Download,
     Page,
     Playwright,
     ProxySettings,
@@ -38,7 +37,9 @@ from playwright.async_api import (
 )
 from playwright.async_api import Error as PlaywrightError
 
+from wayfinder.browser.downloads import DownloadKeeper
 from wayfinder.browser.limit import ContextLimit
+from wayfinder.browser.recording import Recorder, Screencast, discard
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +70,15 @@ class BrowserUnreachableError(ConnectionError):
     """The browser at a run's `browser_address` could not be reached over CDP."""
 
 
-@dataclass
-class SavedDownload:
-    """A file the run downloaded, saved under `path`."""
+@dataclass(frozen=True)
+class RecordingOptions:
+    """What a host records of each browser it opens (see `wayfinder.browser.recording`)."""
 
-    path: Path
-    url: str
-    filename: str
+    video: bool = True
+    trace: bool = True
+    fps: float = 5.0
+    max_downloads: int = 20
+    max_download_bytes: int = 100 * 1024 * 1024
 
 
 @dataclass
@@ -85,16 +88,15 @@ class BrowserRun:
     run_id: str
     context: BrowserContext
     page: Page
-    download_dir: Path
+    downloads: DownloadKeeper
+    recorder: Recorder | None = None
     owns_context: bool = True
     """False when the run borrowed a remote browser's default context: then only its tabs close."""
     generation: str = ""
     """Which launch of the run made this browser: a recovery's rebuild is a new generation, so
     closing the lost one can never close its replacement."""
-    downloads: list[SavedDownload] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
     """Every tab the run opened, in order."""
-    _pending: set[asyncio.Task[None]] = field(default_factory=set)
 
     crashed: bool = False
 
@@ -104,38 +106,22 @@ class BrowserRun:
         return not self.crashed and browser is not None and browser.is_connected()
 
     def watch(self, page: Page) -> None:
-        """Keep the tab's downloads, and notice if its renderer crashes."""
+        """Keep the tab's downloads, record it, and notice if its renderer crashes."""
         self.pages.append(page)
-        page.on("download", self._on_download)
+        page.on("download", self.downloads.on_download)
         page.on("crash", self._on_crash)
+        if self.recorder is not None:
+            self.recorder.watch(page)
 
     def _on_crash(self, page: Page) -> None:
         log.warning("a tab of run %s crashed at %s", self.run_id, page.url)
         self.crashed = True
 
-    def _on_download(self, download: Download) -> None:
-        task = asyncio.create_task(self._save(download))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-
-    async def _save(self, download: Download) -> None:
-        self.download_dir.mkdir(parents=True, exist_ok=True)
-        name = Path(download.suggested_filename).name or "download"
-        target = self.download_dir / name
-        counter = 1
-        while target.exists():
-            target = self.download_dir / f"{target.stem}-{counter}{target.suffix}"
-            counter += 1
-        await download.save_as(target)
-        self.downloads.append(SavedDownload(path=target, url=download.url, filename=target.name))
-
-    async def settle_downloads(self) -> None:
-        """Wait for downloads still being written, so none is lost at the end of the run."""
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
-
     async def shut(self) -> None:
         """Close the run's context, or in a borrowed default context only the run's tabs."""
+        recorder = self.recorder
+        if recorder is not None and recorder.screencast is not None and not recorder.saved:
+            discard(recorder.screencast.directory)  # frames nobody took for a video
         # A context whose Chromium died is closed already; there is nothing left to do.
         with contextlib.suppress(PlaywrightError):
             if self.owns_context:
@@ -163,11 +149,15 @@ class BrowserHost:
         self,
         *,
         download_root: Path,
+        recording_root: Path | None = None,
+        recording: RecordingOptions | None = None,
         chromium_path: str | None = None,
         headless: bool = True,
         max_contexts: int = 8,
     ) -> None:
         self._download_root = download_root
+        self._recording_root = recording_root or download_root.parent / ".recording"
+        self._recording = recording or RecordingOptions()
         self._chromium_path = find_chromium(chromium_path)
         self._headless = headless
         self.limit = ContextLimit(max_contexts)
@@ -299,17 +289,36 @@ class BrowserHost:
                 "the browser at %s refused a new context; using its default one", browser_address
             )
             context, owned = browser.contexts[0], False
+        options = self._recording
+        recorder = None
+        if options.video or options.trace:
+            frames = self._recording_root / f"{run_id}-{generation or 'first'}"
+            screencast = Screencast(frames, fps=options.fps) if options.video else None
+            recorder = Recorder(context, screencast, trace=options.trace)
+            await recorder.start()
         run = BrowserRun(
             run_id=run_id,
             context=context,
             page=await context.new_page(),
-            download_dir=self._download_root / run_id,
+            downloads=DownloadKeeper(
+                self._download_root / run_id / (generation or "first"),
+                max_count=options.max_downloads,
+                max_bytes=options.max_download_bytes,
+            ),
+            recorder=recorder,
             owns_context=owned,
             generation=generation,
         )
         run.watch(run.page)
         context.on("page", run.watch)
         return run
+
+    def recorder(self, run_id: str, generation: str) -> Recorder | None:
+        """The recorder of the run's browser of that generation, alive or not."""
+        run = self._runs.get(run_id)
+        if run is None or run.generation != generation:
+            return None
+        return run.recorder
 
     def holds(self, run_id: str, generation: str) -> bool:
         """Whether this host has the run's browser of that generation (alive or not)."""
@@ -345,7 +354,7 @@ class BrowserHost:
             return None
         del self._runs[run_id]
         self.limit.closed(run_id)
-        await run.settle_downloads()
+        await run.downloads.settle()
         await run.shut()
         return run
 

@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
         LaunchBrowserInput,
         launch_queue,
     )
-    from wayfinder.models import FileInfo
+    from wayfinder.models import FileInfo, RecordingSegment, SkippedDownload
     from wayfinder.workflows.failures import Loss, browser_loss, failure_reason
 
 
@@ -39,6 +39,9 @@ class RunBrowser:
         """The browser's state after the last recorded step: what a rebuild restores."""
         self.screenshot_urls: list[str] = []
         self.downloads: list[FileInfo] = []
+        self.skipped_downloads: list[SkippedDownload] = []
+        self.recordings: list[RecordingSegment] = []
+        """One per browser the run used, in the order they closed."""
         self._discarded: list[workflow.ActivityHandle[CloseBrowserOutput]] = []
         """Closing of lost browsers: awaited before the run ends or continues as new."""
 
@@ -104,7 +107,7 @@ class RunBrowser:
         closed = await self._closed(self._start_close(self.lease, final=True))
         self.lease = None
         if closed is not None:
-            self.downloads += closed.downloaded_files
+            self._collect(closed)
             self.screenshot_urls = closed.screenshot_urls
 
     async def settle(self) -> None:
@@ -112,8 +115,15 @@ class RunBrowser:
         for handle in self._discarded:
             closed = await self._closed(handle)
             if closed is not None:
-                self.downloads += closed.downloaded_files
+                self._collect(closed)
         self._discarded = []
+
+    def _collect(self, closed: CloseBrowserOutput) -> None:
+        """What a closed browser leaves the run: its downloads and its recording."""
+        self.downloads += closed.downloaded_files
+        self.skipped_downloads += closed.skipped_downloads
+        if closed.recording is not None:
+            self.recordings.append(closed.recording)
 
     def _start_close(
         self, lease: BrowserLease, *, final: bool

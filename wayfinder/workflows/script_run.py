@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.models import RunStatus, ScriptRunResponse, StepRecord, TaskRunResponse
     from wayfinder.scripts.model import ScriptStep
     from wayfinder.workflows import healing, outcome
+    from wayfinder.workflows.artifact_links import add_artifacts
     from wayfinder.workflows.failures import (
         browser_loss,
         failure_reason,
@@ -119,8 +120,7 @@ class ScriptRunWorkflow:
         except ApplicationError as exc:
             self._outcome = (RunStatus.failed, exc.message)
         await self._browser.close()
-        self._state.screenshot_urls = self._browser.screenshot_urls or None
-        self._state.downloaded_files = self._browser.downloads or None
+        add_artifacts(self._state, self._browser)
         self._state.status, self._state.failure_reason = self._outcome
         self._state.finished_at = workflow.now()
         return outcome.end_run(self._state)

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
         CloseBrowserOutput,
         LaunchBrowserInput,
     )
-    from wayfinder.models import FileInfo
+    from wayfinder.models import FileInfo, RecordingSegment, SkippedDownload
     from wayfinder.workflows.failures import Loss, browser_loss, failure_reason
     from wayfinder.workflows.session_messages import (
         ACQUIRE,
@@ -52,6 +52,9 @@ class SessionBrowser:
         self.downloads: list[FileInfo] = []
         """Always empty: downloads are collected when a browser closes, and the session's
         browser outlives the run."""
+        self.skipped_downloads: list[SkippedDownload] = []
+        self.recordings: list[RecordingSegment] = []
+        """The run's part of the session's recording (saved when the run gives it back)."""
         self._grant: SessionGrant | None = None
         self._asked = False
         """Whether the session has heard of this run (it may be waiting for the browser)."""
@@ -135,6 +138,8 @@ class SessionBrowser:
             workflow.logger.warning("no final screenshots: %s", failure_reason(exc))
             return
         self.screenshot_urls = shot.screenshot_urls
+        if shot.recording is not None:
+            self.recordings.append(shot.recording)
 
     async def _answer(self, *, not_generation: str | None = None) -> SessionGrant:
         """Wait for the session's grant (of a browser other than `not_generation`)."""

@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.feedback import Feedback, PastStep
     from wayfinder.models import RunStatus, StepRecord, TaskRunResponse
     from wayfinder.workflows import loops, outcome, webhook
+    from wayfinder.workflows.artifact_links import add_artifacts
     from wayfinder.workflows.error_codes import ask_error_code
     from wayfinder.workflows.failures import (
         Loss,
@@ -167,8 +168,7 @@ class TaskRunWorkflow:
         await self._map_error_code()
         # Not in a `finally`: a continue-as-new leaves through here too, and keeps the browser.
         await self._browser.close()
-        self._state.screenshot_urls = self._browser.screenshot_urls or None
-        self._state.downloaded_files = self._browser.downloads or None
+        add_artifacts(self._state, self._browser)
         # The terminal status is published only now, with the browser closed: a client that
         # sees a final status can rely on everything being done.
         self._state.status, self._state.failure_reason = self._outcome
