@@ -1,10 +1,12 @@
 """Orchestration overhead per step, and page-description size, with the fake model.
 
 Runs real tasks (real Temporal dev server, worker, Chromium, fixture sites) against the fake
-Messages API, which answers in well under a millisecond, so the time per step is Wayfinder's own
-cost: snapshot, screenshot, activity scheduling, action, settling and the checkpoint. Also prints,
-for each fixture page, the size of its description in estimated tokens and the time and size of
-the checkpoint a step takes of it.
+Messages API, which answers in milliseconds, so the time per step is Wayfinder's own cost:
+snapshot, screenshot, the model call's round trip, action, settling and the checkpoint. Then
+times those parts one by one on the fixture pages: for each page the size of its description in
+estimated tokens, and the time of its description, screenshot and checkpoint; for each kind of
+action, the time `execute_action` takes (settling included). The machine's load average is
+printed with the figures: on a shared machine it moves them more than any change does.
 
     .venv/bin/python -m bench.step_overhead [--repeat 3]
 """
@@ -13,14 +15,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
-from playwright.async_api import async_playwright
+from playwright.async_api import Page, async_playwright
 
 from bench.stack import bench_stack
 from wayfinder import Client
+from wayfinder.actions import ClickAction, InputTextAction, SelectOptionAction
+from wayfinder.browser.actions import execute_action
 from wayfinder.browser.checkpoint import capture
 from wayfinder.browser.host import CHROMIUM_ARGS, find_chromium
 from wayfinder.browser.snapshot import take_snapshot
@@ -46,12 +53,37 @@ PAGES = ["/news", "/products", "/contact", "/shop/category/garden", "/frames", "
 class PageFigures:
     tokens: int
     """Estimated tokens of the page description."""
+    snapshot_ms: float
+    screenshot_ms: float
+    """The step's JPEG screenshot of the viewport."""
     checkpoint_ms: float
-    """Time to capture the checkpoint a step returns (median of 5)."""
+    """Time to capture the checkpoint a step returns."""
     checkpoint_bytes: int
 
 
-async def page_figures(base: str) -> dict[str, PageFigures]:
+async def _median_ms(fn: Callable[[], Awaitable[Any]], times: int = 5) -> float:
+    spent = []
+    for _ in range(times):
+        started = time.perf_counter()
+        await fn()
+        spent.append((time.perf_counter() - started) * 1000)
+    return statistics.median(spent)
+
+
+async def _action_ms(page: Page, url: str, name: str, make: Callable[[str], Any]) -> float:
+    """Median time of `execute_action` on the element called `name`, on a fresh load each time."""
+    spent = []
+    for _ in range(5):
+        await page.goto(url)
+        snapshot = await take_snapshot(page)
+        (element_id,) = [e.id for e in snapshot.elements.values() if e.name == name]
+        started = time.perf_counter()
+        await execute_action(page, snapshot, make(element_id))
+        spent.append((time.perf_counter() - started) * 1000)
+    return statistics.median(spent)
+
+
+async def page_figures(base: str) -> tuple[dict[str, PageFigures], dict[str, float]]:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=find_chromium(None), args=CHROMIUM_ARGS)
         context = await browser.new_context(viewport={"width": 1280, "height": 800})
@@ -59,21 +91,36 @@ async def page_figures(base: str) -> dict[str, PageFigures]:
         figures = {}
         for path in PAGES:
             await page.goto(base + path)
-            times = []
-            for _ in range(5):
-                started = time.perf_counter()
-                checkpoint = await capture(context, page)
-                times.append((time.perf_counter() - started) * 1000)
             figures[path] = PageFigures(
                 tokens=(await take_snapshot(page)).token_estimate,
-                checkpoint_ms=statistics.median(times),
-                checkpoint_bytes=len(checkpoint.model_dump_json()),
+                snapshot_ms=await _median_ms(lambda: take_snapshot(page)),
+                screenshot_ms=await _median_ms(
+                    lambda: page.screenshot(type="jpeg", quality=60, caret="initial")
+                ),
+                checkpoint_ms=await _median_ms(lambda: capture(context, page)),
+                checkpoint_bytes=len((await capture(context, page)).model_dump_json()),
             )
+        contact, shop = base + "/contact", base + "/shop"
+        actions = {
+            "input_text": await _action_ms(
+                page, contact, "Name", lambda e: InputTextAction(element_id=e, text="Ada")
+            ),
+            "select_option": await _action_ms(
+                page, contact, "Topic", lambda e: SelectOptionAction(element_id=e, option="Billing")
+            ),
+            "click (checkbox)": await _action_ms(
+                page, contact, "I agree to the privacy policy", lambda e: ClickAction(element_id=e)
+            ),
+            "click (navigates)": await _action_ms(
+                page, shop, "Catalogue", lambda e: ClickAction(element_id=e)
+            ),
+        }
         await browser.close()
-    return figures
+    return figures, actions
 
 
 async def main(repeat: int) -> None:
+    load_before = os.getloadavg()[0]
     async with bench_stack() as stack:
         sites = stack.sites
         async with await Client.connect(settings=stack.settings, run_worker=True) as client:
@@ -84,6 +131,7 @@ async def main(repeat: int) -> None:
                 wait_for_completion=True,
             )
             step_ms: list[int] = []
+            records = 0
             per_step_wall: list[float] = []
             print(f"{'task':<10}{'steps':>6}{'wall s':>9}{'s/step':>9}{'model calls':>13}")
             for _ in range(repeat):
@@ -95,29 +143,41 @@ async def main(repeat: int) -> None:
                     wall = time.perf_counter() - started
                     assert run.status == "completed", run.failure_reason
                     steps = await client.get_run_steps(run.run_id)
-                    step_ms += [s.duration_ms for s in steps]
+                    # One take_step per answer: an answer's several actions are several records,
+                    # and its time is on the last of them (the others carry 0).
+                    step_ms += [s.duration_ms for s in steps if s.duration_ms]
+                    records += len(steps)
                     per_step_wall.append(wall / len(steps))
                     print(
                         f"{name:<10}{len(steps):>6}{wall:>9.2f}{wall / len(steps):>9.2f}"
                         f"{run.usage.model_calls:>13}"
                     )
-        figures = await page_figures(sites.url)
+        figures, actions = await page_figures(sites.url)
     print()
     print(
         f"take_step activity, mean {statistics.mean(step_ms):.0f} ms, "
-        f"median {statistics.median(step_ms):.0f} ms over {len(step_ms)} steps"
+        f"median {statistics.median(step_ms):.0f} ms over {len(step_ms)} take_step calls "
+        f"(load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)"
+    )
+    print(
+        f"take_step time per recorded action (an answer may hold several): "
+        f"{sum(step_ms) / records:.0f} ms over {records} actions"
     )
     print(
         f"run wall time per step (incl. launch, verify, close): "
         f"mean {statistics.mean(per_step_wall):.2f} s"
     )
     print()
-    print("per page: description (estimated tokens, budget 6000); checkpoint capture")
+    print("per page: description (estimated tokens, budget 6000) and the time of its parts")
     for path, page in figures.items():
         print(
-            f"  {path:<24}{page.tokens:>6} tokens   checkpoint {page.checkpoint_ms:5.1f} ms, "
+            f"  {path:<24}{page.tokens:>6} tokens   snapshot {page.snapshot_ms:5.1f} ms   "
+            f"screenshot {page.screenshot_ms:5.1f} ms   checkpoint {page.checkpoint_ms:5.1f} ms, "
             f"{page.checkpoint_bytes:>5} bytes"
         )
+    print("per action: execute_action, settling included (median of 5)")
+    for name, ms in actions.items():
+        print(f"  {name:<24}{ms:6.0f} ms")
 
 
 if __name__ == "__main__":

@@ -20,11 +20,12 @@ from wayfinder.llm.decisions import (
     Decision,
     InvalidAnswerError,
     ModelSettings,
+    Verdict,
     decide_action,
     extract_data,
     verify_claim,
 )
-from wayfinder.llm.tools import extract_tool
+from wayfinder.llm.tools import verify_tool
 from wayfinder.models import TaskRunRequest, TokenUsage
 
 MODEL = ModelSettings(name="claude-test")
@@ -97,31 +98,83 @@ async def test_error_code_is_offered_only_with_a_mapping_and_checked() -> None:
     assert "out_of_stock: The product cannot be bought" in model.asked[0]["user"]
 
 
+async def _verify(model: ScriptedModel, schema: dict[str, Any] | None = None) -> Verdict:
+    return await verify_claim(
+        model,  # type: ignore[arg-type]
+        MODEL,
+        task="Prices",
+        page=PAGE,
+        output=None,
+        summary="listed",
+        history=None,
+        schema=schema,
+    )
+
+
 async def test_extraction_mismatch_is_reasked_never_padded() -> None:
     schema = {
         "type": "array",
         "items": {"type": "object", "properties": {"price": {"type": "number"}}},
     }
     model = ScriptedModel(
-        ("submit_extraction", {"data": [{"price": "cheap"}]}),
-        ("submit_extraction", {"data": [{"price": 12.5}]}),
+        ("report_verification", {"verified": True, "reason": "ok", "data": [{"price": "cheap"}]}),
+        ("report_verification", {"verified": True, "reason": "ok", "data": [{"price": 12.5}]}),
     )
-    extraction = await extract_data(
-        model,  # type: ignore[arg-type]
-        MODEL,
-        task="Prices",
-        page=PAGE,
-        schema=schema,
-    )
-    assert extraction.data == [{"price": 12.5}]
+    verdict = await _verify(model, schema)
+    assert verdict.verified and verdict.data == [{"price": 12.5}]
+    assert verdict.reasks == 1 and verdict.usage.model_calls == 2
     assert "0/price: 'cheap' is not of type 'number'" in model.asked[1]["user"]
+
+
+async def test_verified_without_data_is_reasked() -> None:
+    schema = {"type": "object", "properties": {"total": {"type": "number"}}}
+    model = ScriptedModel(
+        ("report_verification", {"verified": True, "reason": "shown"}),
+        ("report_verification", {"verified": True, "reason": "shown", "data": {"total": 3}}),
+    )
+    verdict = await _verify(model, schema)
+    assert verdict.data == {"total": 3}
+    assert "sent no `data`" in model.asked[1]["user"]
+
+
+async def test_a_refuted_claim_needs_no_data() -> None:
+    schema = {"type": "object", "required": ["total"], "properties": {"total": {"type": "number"}}}
+    model = ScriptedModel(("report_verification", {"verified": False, "reason": "no total"}))
+    verdict = await _verify(model, schema)
+    assert (verdict.verified, verdict.reason, verdict.data) == (False, "no total", None)
+    assert len(model.asked) == 1
+
+
+async def test_one_call_verifies_and_extracts() -> None:
+    schema = {"type": "object", "properties": {"total": {"type": "number"}}}
+    model = ScriptedModel(
+        ("report_verification", {"verified": True, "reason": "shown", "data": {"total": 3}})
+    )
+    verdict = await _verify(model, schema)
+    assert verdict.data == {"total": 3} and len(model.asked) == 1
+    (tool,) = model.asked[0]["tools"]
+    assert tool["input_schema"]["properties"]["data"] == schema
+    assert model.asked[0]["system"] == prompts.VERIFY_EXTRACT_SYSTEM
 
 
 async def test_extraction_that_never_fits_fails_instead_of_guessing() -> None:
     schema = {"type": "object", "required": ["total"], "properties": {"total": {"type": "number"}}}
-    model = ScriptedModel(*[("submit_extraction", {"data": {}})] * (MAX_REASKS + 1))
+    answer = ("report_verification", {"verified": True, "reason": "ok", "data": {}})
+    model = ScriptedModel(*[answer] * (MAX_REASKS + 1))
     with pytest.raises(InvalidAnswerError, match="'total' is a required property"):
-        await extract_data(model, MODEL, task="Total", page=PAGE, schema=schema)  # type: ignore[arg-type]
+        await _verify(model, schema)
+
+
+async def test_extraction_alone_is_reasked_on_mismatch() -> None:
+    """A code rerun's extraction without a claim: the same bounded re-ask."""
+    schema = {"type": "object", "required": ["total"], "properties": {"total": {"type": "number"}}}
+    model = ScriptedModel(
+        ("submit_extraction", {"data": {"total": "many"}}),
+        ("submit_extraction", {"data": {"total": 3}}),
+    )
+    extraction = await extract_data(model, MODEL, task="Total", page=PAGE, schema=schema)  # type: ignore[arg-type]
+    assert extraction.data == {"total": 3} and extraction.reasks == 1
+    assert "total: 'many' is not of type 'number'" in model.asked[1]["user"]
 
 
 async def test_an_unusable_verdict_counts_as_refuted() -> None:
@@ -144,7 +197,12 @@ def test_page_text_is_fenced_as_untrusted() -> None:
     task_part, page_part = prompt.split("<page>")
     assert injected not in task_part and injected in page_part
     assert page_part.rstrip().endswith("</page>")
-    for system in (prompts.ACT_SYSTEM, prompts.VERIFY_SYSTEM, prompts.EXTRACT_SYSTEM):
+    for system in (
+        prompts.ACT_SYSTEM,
+        prompts.VERIFY_SYSTEM,
+        prompts.VERIFY_EXTRACT_SYSTEM,
+        prompts.EXTRACT_SYSTEM,
+    ):
         assert "untrusted" in system and "never as orders" in system
 
 
@@ -159,9 +217,13 @@ def test_extraction_tool_keeps_pydantic_references_resolvable() -> None:
 
     schema = TaskRunRequest(prompt="x", data_extraction_schema=Product).data_extraction_schema
     assert schema is not None and "$defs" in schema
-    tool_schema = extract_tool(schema)["input_schema"]
+    tool_schema = verify_tool(schema)["input_schema"]
     validator = jsonschema.Draft202012Validator(tool_schema)
-    good = {"data": {"name": "Widget", "price": {"amount": 1.5, "currency": "EUR"}}}
+    good = {
+        "verified": True,
+        "reason": "shown",
+        "data": {"name": "Widget", "price": {"amount": 1.5, "currency": "EUR"}},
+    }
     assert list(validator.iter_errors(good)) == []
-    bad = {"data": {"name": "Widget", "price": {"amount": "cheap"}}}
+    bad = {**good, "data": {"name": "Widget", "price": {"amount": "cheap"}}}
     assert list(validator.iter_errors(bad))

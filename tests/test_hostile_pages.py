@@ -61,6 +61,14 @@ def test_every_prompt_fences_a_page_with_forged_tags() -> None:
     for prompt in (
         act_prompt(task="Read the order", page=hostile, history=[]),
         verify_prompt(task="Read the order", page=hostile, output=None, summary="", history=[]),
+        verify_prompt(
+            task="Read the order",
+            page=hostile,
+            output=None,
+            summary="",
+            history=None,
+            feedback=["Your data does not match the schema."],
+        ),
         extract_prompt(task="Read the order", page=hostile),
     ):
         assert_fenced(prompt)

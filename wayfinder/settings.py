@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("ANTHROPIC_BASE_URL", "WAYFINDER_ANTHROPIC_BASE_URL"),
     )
     model: str = DEFAULT_MODEL
+    verify_model: str | None = None
+    """The model that checks a completion claim (and, with a data_extraction_schema, extracts
+    the data in the same call): a cheaper one than the acting model saves cost on every
+    completion. Unset, verification uses the run's model. A run's `model` override decides the
+    acting model only; its other parameters (temperature, max_tokens) apply to both."""
     task_queue: str = DEFAULT_TASK_QUEUE
     home: Path = Field(default_factory=lambda: Path.home() / ".wayfinder")
     """Where the embedded dev server keeps its database and where artifacts go by default."""

@@ -122,15 +122,23 @@ class VerifyInput(BaseModel):
     history: list[PastStep] | None = None
     """Given only when the run asks for the action history in verification."""
     model: ModelOverride | None = None
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    """The run's data_extraction_schema: the same look at the page also extracts the data."""
+
+    model_config = {"populate_by_name": True}
 
 
 class VerifyOutput(BaseModel):
     verified: bool
     reason: str
+    data: Any = None
+    """The extracted data, when verified and the input had a schema."""
     usage: TokenUsage
 
 
 class ExtractInput(BaseModel):
+    """Extraction alone, with no claim to check (a code rerun's last resort)."""
+
     lease: BrowserLease
     task: str
     schema_: dict[str, Any] = Field(alias="schema")

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import hashlib
 import time
+from weakref import WeakKeyDictionary
 
+from playwright.async_api import CDPSession, Page
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Page
 from temporalio import activity
 
-from wayfinder.actions import Action
+from wayfinder.actions import Action, CompleteAction, TerminateAction
 from wayfinder.activities.answer import split_answer
 from wayfinder.activities.contracts import TAKE_STEP, StepInput, StepResult
 from wayfinder.activities.errors import as_activity_errors
 from wayfinder.activities.heartbeat import Heartbeat, heartbeating, previous_note
-from wayfinder.activities.runtime import ActivityGroup
+from wayfinder.activities.runtime import ActivityGroup, ActivityRuntime
 from wayfinder.browser.batch import ActionOutcome, run_actions
 from wayfinder.browser.checkpoint import Checkpoint, capture
 from wayfinder.browser.host import BrowserRun
@@ -27,9 +30,18 @@ from wayfinder.models import StepRecord
 from wayfinder.scripts.model import ElementTarget, PageCheck
 
 PAGE_TOKEN_BUDGET = 6000
+SCREENSHOT_QUALITY = 60
+"""JPEG quality of the step screenshots: legible text at a tenth of a PNG's size."""
+SCREENSHOT_TIMEOUT_S = 10.0
+"""A screenshot that takes longer (a page that never paints) is skipped, not waited for."""
 
 
 class StepActivities(ActivityGroup):
+    def __init__(self, runtime: ActivityRuntime) -> None:
+        super().__init__(runtime)
+        self._cdp: WeakKeyDictionary[Page, CDPSession] = WeakKeyDictionary()
+        """A CDP session per page for its screenshots, dropped with the page."""
+
     @activity.defn(name=TAKE_STEP)
     async def take_step(self, step: StepInput) -> StepResult:
         """Run one step. An action that fails on the page is recorded, not raised: the model
@@ -56,23 +68,28 @@ class StepActivities(ActivityGroup):
                 # The element the last action worked on (a select lists all its options).
                 last = step.history[-1].action if step.history else None
                 focus = getattr(last, "element_id", None)
-                snapshot = await take_snapshot(
-                    run.page, token_budget=PAGE_TOKEN_BUDGET, focus_id=focus
-                )
-                snapshot_key = self._rt.artifacts.put(f"{prefix}.txt", snapshot.text)
-                screenshot_key = await self._screenshot(run.page, f"{prefix}.jpg")
-                decision = await decide_action(
-                    self._rt.model_client(),
-                    self._rt.model_settings(step.model),
-                    task=step.task,
-                    page=snapshot.text,
-                    element_ids=snapshot.elements.keys(),
-                    history=prompts.history_lines(step.history, step.earlier),
-                    feedback=feedback,
-                    error_codes=step.error_codes,
-                    extraction_follows=step.extraction_follows,
-                    verification_code=step.verification_code,
-                )
+                # Off the critical path: the screenshot is captured while the page is described
+                # and the model decides; it only has to be done before the actions change it.
+                screenshot = asyncio.create_task(self._screenshot(run.page, f"{prefix}.jpg"))
+                try:
+                    snapshot = await take_snapshot(
+                        run.page, token_budget=PAGE_TOKEN_BUDGET, focus_id=focus
+                    )
+                    snapshot_key = self._rt.artifacts.put(f"{prefix}.txt", snapshot.text)
+                    decision = await decide_action(
+                        self._rt.model_client(),
+                        self._rt.model_settings(step.model),
+                        task=step.task,
+                        page=snapshot.text,
+                        element_ids=snapshot.elements.keys(),
+                        history=prompts.history_lines(step.history, step.earlier),
+                        feedback=feedback,
+                        error_codes=step.error_codes,
+                        extraction_follows=step.extraction_follows,
+                        verification_code=step.verification_code,
+                    )
+                finally:
+                    screenshot_key = await screenshot
                 ran, not_run = await _act(run, snapshot, decision.actions, step, heartbeat)
                 records = _records(step, snapshot, ran, screenshot_key, snapshot_key)
                 # The model read the page and answered once: that goes on the first record.
@@ -80,6 +97,9 @@ class StepActivities(ActivityGroup):
                 records[0].reasks = decision.reasks
                 records[0].usage = decision.usage
                 records[-1].duration_ms = int((time.monotonic() - started) * 1000)
+                if isinstance(records[-1].action, CompleteAction | TerminateAction):
+                    # Nothing was done to the page: the last checkpoint still describes it.
+                    return StepResult(records=records, not_run=not_run)
                 return StepResult(
                     records=records, not_run=not_run, checkpoint=await self._checkpoint(run_id)
                 )
@@ -94,13 +114,40 @@ class StepActivities(ActivityGroup):
             return None
 
     async def _screenshot(self, page: Page, key: str) -> str | None:
-        """A viewport screenshot for the step log; a page that cannot be captured is no error."""
+        """A viewport screenshot for the step log; a page that cannot be captured is no error.
+
+        One CDP call: Playwright's own screenshot first evaluates in every frame (caret,
+        animations, fonts) and restores them after, round trips through a renderer that is
+        busy with the page, which an image for the log does not need. A page with no frame to
+        capture yet (just navigated) gets Playwright's screenshot, which waits for one.
+        """
         try:
-            image = await page.screenshot(type="jpeg", quality=60)
+            async with asyncio.timeout(SCREENSHOT_TIMEOUT_S):
+                try:
+                    image = await self._cdp_screenshot(page)
+                except PlaywrightError:
+                    self._cdp.pop(page, None)  # a detached session is made again next time
+                    image = await page.screenshot(
+                        type="jpeg", quality=SCREENSHOT_QUALITY, caret="initial"
+                    )
         except PlaywrightError as exc:
             activity.logger.warning("screenshot failed: %s", exc.message)
             return None
+        except TimeoutError:
+            activity.logger.warning(
+                "screenshot took over %s s; step without one", SCREENSHOT_TIMEOUT_S
+            )
+            return None
         return self._rt.artifacts.put(key, image)
+
+    async def _cdp_screenshot(self, page: Page) -> bytes:
+        session = self._cdp.get(page)
+        if session is None:
+            session = self._cdp[page] = await page.context.new_cdp_session(page)
+        shot = await session.send(
+            "Page.captureScreenshot", {"format": "jpeg", "quality": SCREENSHOT_QUALITY}
+        )
+        return base64.b64decode(shot["data"])
 
 
 async def _act(

@@ -43,11 +43,14 @@ class ActionError(Exception):
     """
 
 
-SETTLE_QUIET_S = 0.25
-"""After acting, wait until the page has had no request in flight for this long..."""
-SETTLE_IDLE_S = 0.08
-"""...or only this long when the action started no request at all (typing, toggling): a click
-that fetches starts its request within milliseconds, so a silent page is done."""
+SETTLE_QUIET_S = 0.1
+"""After acting, wait until the page has had no request in flight for this long: a request that
+follows another (a fetch chained on a response, the images of content just inserted) starts
+within milliseconds of the one before..."""
+SETTLE_IDLE_S = 0.03
+"""...or only this long when the action started no request at all (typing, toggling). The page
+has run its event handlers and zero-delay timers by then (see `_page_turn`); this is the time
+the events of a request they started take to reach us."""
 SETTLE_MAX_S = 3.0
 """...but never longer than this (long-polling, analytics beacons, streaming)."""
 _CHECKABLE_CLICK_MS = 2_000
@@ -142,7 +145,9 @@ class _Settler:
     """Counts the page's requests in flight so we can wait for it to go quiet after acting.
 
     `wait_for_load_state('networkidle')` only reports the first idle moment of a document, so
-    it does not wait for the XHRs a click triggers in a single-page app; this does.
+    it does not wait for the XHRs a click triggers in a single-page app; this does. It wakes on
+    the page's request events rather than polling, so a quiet page costs no more than the quiet
+    period itself.
     """
 
     def __init__(self, page: Page) -> None:
@@ -150,16 +155,19 @@ class _Settler:
         self.inflight: set[Request] = set()
         self.last_change = time.monotonic()
         self.saw_traffic = False
+        self._changed = asyncio.Event()
 
     def _start(self, request: Request) -> None:
         if request.resource_type not in ("websocket", "eventsource"):
             self.inflight.add(request)
             self.last_change = time.monotonic()
             self.saw_traffic = True
+            self._changed.set()
 
     def _end(self, request: Request) -> None:
         self.inflight.discard(request)
         self.last_change = time.monotonic()
+        self._changed.set()
 
     def __enter__(self) -> _Settler:
         self.page.on("request", self._start)
@@ -178,14 +186,35 @@ class _Settler:
     async def settle(self, timeout_ms: float) -> None:
         """Wait for DOMContentLoaded, then for a short quiet period; never fails."""
         start = time.monotonic()
+        deadline = start + SETTLE_MAX_S
         self.last_change = max(self.last_change, start)
         await _load_state(self.page, min(timeout_ms, 5_000))
-        while time.monotonic() - start < SETTLE_MAX_S:
-            quiet = time.monotonic() - self.last_change
+        if not self.saw_traffic:
+            await _page_turn(self.page)
+        while (now := time.monotonic()) < deadline:
             needed = SETTLE_QUIET_S if self.saw_traffic else SETTLE_IDLE_S
-            if not self.inflight and quiet >= needed:
+            quiet_at = self.last_change + needed
+            if not self.inflight and now >= quiet_at:
                 return
-            await asyncio.sleep(0.05)
+            self._changed.clear()
+            wake = deadline if self.inflight else min(quiet_at, deadline)
+            try:
+                async with asyncio.timeout(wake - now):
+                    await self._changed.wait()
+            except TimeoutError:
+                pass  # quiet long enough, or the page never went quiet: the loop decides
+
+
+async def _page_turn(page: Page) -> None:
+    """Return once the page has handled what the action sent it: its event handlers, the
+    microtasks and zero-delay timers they queued have run, so any request they start has been
+    issued."""
+    try:
+        # Bounded: a tab in the background may have its timers throttled.
+        async with asyncio.timeout(SETTLE_QUIET_S):
+            await page.evaluate("() => new Promise(done => setTimeout(done, 0))")
+    except (PlaywrightError, TimeoutError):
+        pass  # navigating, closed or throttled: the request events tell the rest
 
 
 async def _load_state(page: Page, timeout_ms: float) -> None:

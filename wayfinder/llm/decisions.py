@@ -1,4 +1,5 @@
-"""The three questions Wayfinder asks the model, each with a bounded re-ask on a bad answer.
+"""The questions Wayfinder asks the model (what next; is it done, and what is the data; the
+data alone, for a code rerun), each with a bounded re-ask on a bad answer.
 
 An invalid answer (no tool call, wrong arguments, an element id that is not on the page, data
 that does not fit the schema) is explained to the model in a <feedback> section and asked again
@@ -59,7 +60,10 @@ class Decision(BaseModel):
 class Verdict(BaseModel):
     verified: bool
     reason: str
+    data: Any = None
+    """The extracted data, when verified against a run with a data_extraction_schema."""
     usage: TokenUsage
+    reasks: int = 0
 
 
 class Extraction(BaseModel):
@@ -148,28 +152,60 @@ async def verify_claim(
     output: Any,
     summary: str,
     history: Sequence[PastStep] | None,
+    schema: dict[str, Any] | None = None,
 ) -> Verdict:
-    """Check a completion claim against the fresh page; an unusable answer counts as refuted."""
-    call = await client.call_tool(
-        model=model.name,
-        max_tokens=model.max_tokens,
-        temperature=model.temperature,
-        system=prompts.VERIFY_SYSTEM,
-        user=prompts.verify_prompt(
-            task=task,
-            page=page,
-            output=output,
-            summary=summary,
-            history=None if history is None else prompts.history_lines(history),
-        ),
-        tools=[verify_tool()],
-    )
-    verified = call.input.get("verified")
-    if call.name != VERIFY_TOOL or not isinstance(verified, bool):
-        return Verdict(
-            verified=False, reason="the verifier gave no usable verdict", usage=call.usage
+    """Check a completion claim against the fresh page; an unusable verdict counts as refuted.
+
+    With `schema` (the run's data_extraction_schema) the same call extracts the data: a
+    verified answer whose data does not validate is re-asked, never padded or trimmed.
+    """
+    validator = jsonschema.validators.validator_for(schema)(schema) if schema is not None else None
+    usage = TokenUsage()
+    notes: list[str] = []
+    for attempt in range(MAX_REASKS + 1):
+        call = await client.call_tool(
+            model=model.name,
+            # Extracted data can be long; a verdict alone is a sentence.
+            max_tokens=model.max_tokens if schema is None else max(model.max_tokens, 4096),
+            temperature=model.temperature,
+            system=prompts.VERIFY_SYSTEM if schema is None else prompts.VERIFY_EXTRACT_SYSTEM,
+            user=prompts.verify_prompt(
+                task=task,
+                page=page,
+                output=output,
+                summary=summary,
+                history=None if history is None else prompts.history_lines(history),
+                feedback=notes,
+            ),
+            tools=[verify_tool(schema)],
         )
-    return Verdict(verified=verified, reason=str(call.input.get("reason", "")), usage=call.usage)
+        usage += call.usage
+        verified = call.input.get("verified")
+        if call.name != VERIFY_TOOL or not isinstance(verified, bool):
+            return Verdict(
+                verified=False, reason="the verifier gave no usable verdict", usage=usage
+            )
+        reason = str(call.input.get("reason", ""))
+        if validator is None or not verified:
+            return Verdict(verified=verified, reason=reason, usage=usage, reasks=attempt)
+        if "data" not in call.input:
+            notes.append(
+                f"You verified the claim but sent no `data`: call {VERIFY_TOOL} again with the "
+                "data the task asks for under `data`."
+            )
+            continue
+        errors = sorted(validator.iter_errors(call.input["data"]), key=lambda e: e.path)
+        if not errors:
+            return Verdict(
+                verified=True, reason=reason, data=call.input["data"], usage=usage, reasks=attempt
+            )
+        listed = "; ".join(
+            f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors[:5]
+        )
+        notes.append(f"Your data does not match the schema: {listed}. Answer again.")
+    raise InvalidAnswerError(
+        f"extraction did not match data_extraction_schema after {MAX_REASKS + 1} tries: {notes[-1]}"
+    )
 
 
 async def extract_data(

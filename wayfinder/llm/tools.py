@@ -121,30 +121,42 @@ def parse_actions(
     return actions
 
 
-def verify_tool() -> dict[str, Any]:
+def verify_tool(schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The verdict tool; with the run's `data_extraction_schema`, it also carries the data.
+
+    One call then both checks the claim and extracts, from one look at the page. The user's
+    schema goes under `data` (tool inputs must be objects, user schemas need not); its shared
+    definitions (`$defs`, as pydantic writes them) move to the top, where the schema's
+    `#/$defs/...` references point once it is nested.
+    """
+    properties: dict[str, Any] = {
+        "reason": {"type": "string", "description": "What on the page shows it, or not."},
+        "verified": {"type": "boolean", "description": "True only if the page proves it."},
+    }
+    description = "Report whether the page shows that the task's goal has been met."
+    definitions: dict[str, Any] = {}
+    if schema is not None:
+        properties["data"], definitions = _nested(schema)
+        description += (
+            " When it has, also submit under `data` what the task asks for, taken from the page"
+            " and shaped exactly by the schema of `data` (required when verified)."
+        )
     return {
         "name": VERIFY_TOOL,
-        "description": "Report whether the page shows that the task's goal has been met.",
+        "description": description,
         "input_schema": {
             "type": "object",
-            "properties": {
-                "verified": {"type": "boolean", "description": "True only if the page proves it."},
-                "reason": {"type": "string", "description": "What on the page shows it, or not."},
-            },
-            "required": ["verified", "reason"],
+            "properties": properties,
+            "required": ["reason", "verified"],
             "additionalProperties": False,
+            **definitions,
         },
     }
 
 
 def extract_tool(schema: dict[str, Any]) -> dict[str, Any]:
-    """Wrap the user's schema under `data`: tool inputs must be objects, user schemas need not.
-
-    Shared definitions (`$defs`, as pydantic writes them) move to the top, where the schema's
-    `#/$defs/...` references point once it is nested.
-    """
-    definitions = {key: schema[key] for key in ("$defs", "definitions") if key in schema}
-    data = {k: v for k, v in schema.items() if k not in definitions and k != "$schema"}
+    """Extraction alone (a code rerun that lost its extraction plan): the schema under `data`."""
+    data, definitions = _nested(schema)
     return {
         "name": EXTRACT_TOOL,
         "description": "Submit the data extracted from the page, shaped exactly by the schema.",
@@ -155,3 +167,12 @@ def extract_tool(schema: dict[str, Any]) -> dict[str, Any]:
             **definitions,
         },
     }
+
+
+def _nested(schema: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The user's schema to put under `data`, and its shared definitions for the tool's top."""
+    definitions: dict[str, Any] = {
+        key: schema[key] for key in ("$defs", "definitions") if key in schema
+    }
+    data = {k: v for k, v in schema.items() if k not in definitions and k != "$schema"}
+    return data, definitions

@@ -22,11 +22,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from wayfinder.activities import options
     from wayfinder.activities.contracts import (
-        EXTRACT_OUTPUT,
         TAKE_STEP,
         VERIFY_COMPLETION,
-        ExtractInput,
-        ExtractOutput,
         LaunchBrowserInput,
         StepInput,
         StepResult,
@@ -57,7 +54,7 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.workflows.session_messages import GRANTED, SessionGrant
 
 T = TypeVar("T")
-HostInput = StepInput | VerifyInput | ExtractInput | EnterCodeInput
+HostInput = StepInput | VerifyInput | EnterCodeInput
 
 HISTORY_LINES = 40
 """Earlier steps shown to the model; older ones are counted, not listed."""
@@ -249,6 +246,7 @@ class TaskRunWorkflow:
                 return
             if not isinstance(action, CompleteAction):
                 continue
+            # One look at the page checks the claim and, with a schema, extracts the data.
             verdict = await self._on_host(
                 VERIFY_COMPLETION,
                 VerifyInput(
@@ -260,6 +258,7 @@ class TaskRunWorkflow:
                         self._history() if request.include_action_history_in_verification else None
                     ),
                     model=request.model,
+                    schema=request.data_extraction_schema,
                 ),
                 VerifyOutput,
             )
@@ -269,24 +268,8 @@ class TaskRunWorkflow:
             if not verdict.verified:
                 self._feedback = Feedback(refuted=verdict.reason)
                 continue
-            output = action.output
-            if request.data_extraction_schema is not None:
-                schema = request.data_extraction_schema
-                extracted = await self._on_host(
-                    EXTRACT_OUTPUT,
-                    ExtractInput(
-                        lease=self._browser.leased,
-                        task=request.prompt,
-                        schema=schema,
-                        model=request.model,
-                    ),
-                    ExtractOutput,
-                )
-                if extracted is None:
-                    continue
-                self._state.usage += extracted.usage
-                output = extracted.data
-            self._state.output = output
+            extracting = request.data_extraction_schema is not None
+            self._state.output = verdict.data if extracting else action.output
             self._finish(RunStatus.completed)
             return
 
