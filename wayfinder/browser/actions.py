@@ -55,6 +55,8 @@ SETTLE_MAX_S = 3.0
 """...but never longer than this (long-polling, analytics beacons, streaming)."""
 _CHECKABLE_CLICK_MS = 2_000
 """Real-click budget for checkboxes/radios before falling back to a DOM click event."""
+_NEW_TAB_WAIT_MS = 5_000
+"""How long a click on a `target=_blank` link waits for its tab to appear."""
 _TEXT_TYPES = frozenset(
     {
         "text", "email", "password", "search", "tel", "url", "number", "date",
@@ -86,6 +88,11 @@ el => {
       : null,
     control: ctl ? {tag: ctl.localName, type: (ctl.type || '').toLowerCase()} : null,
     controls: el.getAttribute('aria-controls') || el.getAttribute('aria-owns') || '',
+    opensTab: (() => {
+      const owner = el.closest('a[href][target], area[href][target]') || el.form || null;
+      const target = owner ? (owner.getAttribute('target') || '').toLowerCase() : '';
+      return !!target && !['_self', '_parent', '_top'].includes(target);
+    })(),
   };
 }
 """
@@ -325,6 +332,19 @@ async def _click(
             await loc.click(timeout=min(timeout_ms, _CHECKABLE_CLICK_MS))
         except PlaywrightTimeoutError:
             await loc.dispatch_event("click")
+        return
+    if info.get("opensTab"):
+        # A link or form that opens a tab: Playwright reports the new page only once it is
+        # set up, which on a busy machine can be after this page has settled. Wait for it, so
+        # the tab becomes current; a tab the browser blocked is no error.
+        clicked = False
+        try:
+            async with page.context.expect_page(timeout=min(timeout_ms, _NEW_TAB_WAIT_MS)):
+                await loc.click(timeout=timeout_ms)
+                clicked = True
+        except PlaywrightTimeoutError:
+            if not clicked:
+                raise
         return
     await loc.click(timeout=timeout_ms)
 
