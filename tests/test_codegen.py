@@ -16,6 +16,7 @@ from playwright.async_api import Page
 from tests.fixtures.admin_site import PASSWORD, AdminSite
 from tests.fixtures.sites import SHOP_CATEGORIES, SiteServer
 from wayfinder import Client, RunStatus
+from wayfinder.activities.script import opened
 from wayfinder.browser.extraction_plan import plan_extraction
 from wayfinder.browser.locators import TargetNotFoundError, resolve_target
 from wayfinder.models import StepRecord, TaskRunRequest
@@ -56,7 +57,8 @@ async def admin_run(
     result = await client.run_task(request.prompt, url=request.url, wait_for_completion=True)
     assert result.status is RunStatus.completed, result.failure_reason
     steps = await client.get_run_steps(result.run_id)
-    return request, steps, build_script(request, steps)
+    # As publishing does: the sealed password opened (with the workers' key) for build_script.
+    return request, steps, build_script(request, opened(steps, client.settings))
 
 
 def test_typed_and_chosen_values_become_parameters(
@@ -94,7 +96,7 @@ def test_the_password_is_nowhere_in_the_script_or_code(
     _, steps, script = admin_run
     password_step = next(s for s in steps if s.target and s.target.secret)
     assert password_step.element == "input 'Password'"
-    assert PASSWORD not in password_step.model_dump_json(exclude={"action"})
+    assert PASSWORD not in password_step.model_dump_json()  # typed, but kept only sealed
     assert PASSWORD not in script.model_dump_json()
     assert PASSWORD not in generate_code(script)
     assert "[secret]" in script.prompt

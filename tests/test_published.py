@@ -18,6 +18,7 @@ from tests.fixtures.sites_data import PRODUCT_SCHEMA
 from tests.fixtures.worker_process import WorkerProcess
 from wayfinder import Client, RunStatus, TaskRunResponse
 from wayfinder.published import PublishedWorkflowNotFoundError, WorkflowParameterError
+from wayfinder.scripts.model import SECRET_STAND_IN
 from wayfinder.secrets import secret_key
 from wayfinder.settings import Settings
 
@@ -112,9 +113,19 @@ async def test_code_rerun_types_new_values_without_the_model(
     # The secret is in no history: not the rerun's, not the published workflow's.
     for workflow_id in (again.run_id, published.workflow_id):
         assert PASSWORD.encode() not in await _history_bytes(client, workflow_id)
-    # The check can see it: the publishing run's own prompt spelled the password out.
-    assert PASSWORD.encode() in await _history_bytes(client, published.run_id)
     assert PASSWORD not in str([s.model_dump() for s in steps])
+    # The publishing run's prompt spells the password out (its input, each step's task, and
+    # the model's closing summary echoes it), but its typed value is kept only sealed: no
+    # recorded input_text action holds it, in history or in the step log.
+    history = await _history_bytes(client, published.run_id)
+    assert PASSWORD.encode() in history  # the check can see it
+    assert f'"text":"{SECRET_STAND_IN}"'.encode() in history
+    assert f'"text":"{PASSWORD}"'.encode() not in history
+    typed = [
+        s for s in await client.get_run_steps(published.run_id) if s.action.type == "input_text"
+    ]
+    assert [s.action.text for s in typed if s.sealed_text] == [SECRET_STAND_IN]
+    assert PASSWORD not in str([s.model_dump() for s in typed])
 
 
 async def test_parameters_are_checked_before_anything_starts(

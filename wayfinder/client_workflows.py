@@ -146,7 +146,7 @@ class PublishedWorkflows:
         # Imported here: the activity module is Playwright's side, the script logic is not.
         from wayfinder.activities.script import script_of
 
-        script = script_of(run_input.request, steps)
+        script = script_of(run_input.request, steps, self.settings)
         workflow_id = published_id(run_id)
         await self._start_published(workflow_id, run_id, run_input.request.title, script)
         return await self.get_workflow(workflow_id)

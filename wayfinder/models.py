@@ -354,6 +354,9 @@ class StepRecord(BaseModel):
     target: ElementTarget | None = None
     """How to find the action's element again (locators checked unique when it acted), for
     published scripts. Never holds a typed value; a password field is marked `secret`."""
+    sealed_text: str | None = None
+    """The value typed into a password field (`target.secret`), encrypted with the workers' key
+    (`wayfinder.secrets.SecretBox`); the action's own `text` then shows `SECRET_STAND_IN`."""
     after: PageCheck | None = None
     """What the page showed right after the action (URL, a short text that appeared)."""
     error: str | None = None

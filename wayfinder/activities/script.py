@@ -33,6 +33,7 @@ from wayfinder.published import prompt_template
 from wayfinder.scripts.build import NotPublishableError, build_script
 from wayfinder.scripts.model import ExtractionPlan, Script, ScriptAction
 from wayfinder.secrets import SecretBox, SecretKeyError
+from wayfinder.settings import Settings
 
 
 class ScriptActivities(ActivityGroup):
@@ -46,9 +47,11 @@ class ScriptActivities(ActivityGroup):
                 page = self._rt.host.get(request.lease.run_id).page
                 plan = await plan_extraction(page, request.output, schema)
         try:
-            return script_of(request.request, request.steps, extraction=plan)
+            return script_of(request.request, request.steps, self._rt.settings, extraction=plan)
         except NotPublishableError as exc:
             raise ApplicationError(str(exc), type="NotPublishable", non_retryable=True) from exc
+        except SecretKeyError as exc:
+            raise ApplicationError(str(exc), type="SecretKeyError", non_retryable=True) from exc
 
     @activity.defn(name=RUN_SCRIPT_STEP)
     async def run_script_step(self, request: ScriptStepInput) -> ScriptStepResult:
@@ -135,10 +138,16 @@ class ScriptActivities(ActivityGroup):
 
 
 def script_of(
-    request: TaskRunRequest, steps: list[StepRecord], *, extraction: ExtractionPlan | None = None
+    request: TaskRunRequest,
+    steps: list[StepRecord],
+    settings: Settings,
+    *,
+    extraction: ExtractionPlan | None = None,
 ) -> Script:
     """The run's script, its prompt stored with `{parameter}` placeholders where it spelled
-    out a secret the run typed (a password in the prompt)."""
+    out a secret the run typed (a password in the prompt). Raises SecretKeyError when a
+    sealed value cannot be opened with this process's key."""
+    steps = opened(steps, settings)
     script = build_script(request, steps, extraction=extraction)
     typed = [
         step.action.text
@@ -153,6 +162,29 @@ def script_of(
     ]
     secrets = {name: value for name, value in zip(names, typed, strict=False) if value}
     return script.model_copy(update={"prompt": prompt_template(request.prompt, secrets)})
+
+
+def opened(steps: list[StepRecord], settings: Settings) -> list[StepRecord]:
+    """The steps with each sealed password back in its action, for `build_script` to make it
+    a secret parameter and scrub it out of the prompt (the result holds it nowhere)."""
+    if not any(step.sealed_text for step in steps):
+        return steps
+    box = SecretBox.from_settings(settings)
+    return [
+        step.model_copy(
+            update={
+                "action": step.action.model_copy(
+                    update={
+                        "text": box.open(step.sealed_text, f"the value typed in step {step.number}")
+                    }
+                ),
+                "sealed_text": None,
+            }
+        )
+        if step.sealed_text and isinstance(step.action, InputTextAction)
+        else step
+        for step in steps
+    ]
 
 
 def _record(

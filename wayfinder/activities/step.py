@@ -11,8 +11,9 @@ from weakref import WeakKeyDictionary
 from playwright.async_api import CDPSession, Page
 from playwright.async_api import Error as PlaywrightError
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from wayfinder.actions import Action, CompleteAction, TerminateAction
+from wayfinder.actions import Action, CompleteAction, InputTextAction, TerminateAction
 from wayfinder.activities.answer import split_answer
 from wayfinder.activities.contracts import TAKE_STEP, StepInput, StepResult
 from wayfinder.activities.errors import as_activity_errors
@@ -27,7 +28,9 @@ from wayfinder.feedback import NotRun, StopReason
 from wayfinder.llm import prompts
 from wayfinder.llm.decisions import decide_action
 from wayfinder.models import StepRecord
-from wayfinder.scripts.model import ElementTarget, PageCheck
+from wayfinder.scripts.model import SECRET_STAND_IN, ElementTarget, PageCheck
+from wayfinder.secrets import SecretBox, SecretKeyError
+from wayfinder.settings import Settings
 
 PAGE_TOKEN_BUDGET = 6000
 SCREENSHOT_QUALITY = 60
@@ -92,6 +95,7 @@ class StepActivities(ActivityGroup):
                     screenshot_key = await screenshot
                 ran, not_run = await _act(run, snapshot, decision.actions, step, heartbeat)
                 records = _records(step, snapshot, ran, screenshot_key, snapshot_key)
+                _seal_secrets(records, self._rt.settings)
                 # The model read the page and answered once: that goes on the first record.
                 records[0].page_tokens = snapshot.token_estimate
                 records[0].reasks = decision.reasks
@@ -217,3 +221,19 @@ def _records(
         )
         for index, outcome in enumerate(ran)
     ]
+
+
+def _seal_secrets(records: list[StepRecord], settings: Settings) -> None:
+    """A value typed into a password field leaves the activity only encrypted: the record
+    (workflow history, the run's details, the step log, the model's history) shows a stand-in,
+    and publishing opens `sealed_text` to turn it into a secret parameter."""
+    for record in records:
+        action = record.action
+        if not (isinstance(action, InputTextAction) and record.target and record.target.secret):
+            continue
+        try:
+            sealed = SecretBox.from_settings(settings).seal(action.text)
+        except SecretKeyError as exc:
+            raise ApplicationError(str(exc), type="SecretKeyError", non_retryable=True) from exc
+        record.sealed_text = sealed
+        record.action = action.model_copy(update={"text": SECRET_STAND_IN})

@@ -103,6 +103,12 @@ class Locator(_Compact):
         return f"{method}({self.value!r}{exact})"
 
 
+SECRET_STAND_IN = "********"
+"""What stands in for a value typed into a password field wherever it would show: in the step
+log (the value itself is sealed, see `StepRecord.sealed_text`) and in what the agent types
+into a secret field it repairs (the rerun then types the real value itself)."""
+
+
 class ElementTarget(_Compact):
     """Where an action's element is: a best-first chain of locators, each of which matched
     exactly this element (and nothing else) on the page when the action ran.

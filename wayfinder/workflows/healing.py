@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from wayfinder.actions import ClickAction, InputTextAction, SelectOptionAction
 from wayfinder.models import StepRecord
-from wayfinder.scripts.model import ElementTarget, PageCheck, ScriptAction
-
-SECRET_STAND_IN = "********"
-"""What the agent types into a secret field it repairs: the rerun then types the real value
-into the repaired field itself, so the secret never reaches the model or the step log."""
+from wayfinder.scripts.model import SECRET_STAND_IN, ElementTarget, PageCheck, ScriptAction
 
 
 def element_name(target: ElementTarget | None) -> str:
