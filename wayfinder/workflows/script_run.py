@@ -50,12 +50,12 @@ with workflow.unsafe.imports_passed_through():
         loss_description,
     )
     from wayfinder.workflows.published_state import ADD_REVISION, StoredRevision
+    from wayfinder.workflows.recovery import rebuild_browser
     from wayfinder.workflows.run_browser import RunBrowser
     from wayfinder.workflows.script_inputs import ScriptRunInput
 
 T = TypeVar("T")
 HostInput = ScriptStepInput | StepInput | ExtractInput | ExtractByPlanInput
-MAX_RECOVERIES = 3
 
 
 class _StepBroken(Exception):
@@ -281,20 +281,16 @@ class ScriptRunWorkflow:
             loss = browser_loss(exc)
             if loss is None:
                 raise
-            if self._state.recoveries >= MAX_RECOVERIES:
-                raise ApplicationError(
-                    f"the run lost its browser {MAX_RECOVERIES + 1} times; the last time: "
-                    f"{loss_description(exc)}"
-                ) from exc
             reason = loss_description(exc)
-            self._state.recoveries += 1
-            await self._browser.rebuild(loss)
-            checkpoint = self._browser.checkpoint
             self._steps.append(
-                StepRecord(
+                await rebuild_browser(
+                    self._browser,
+                    self._state,
+                    loss,
+                    reason,
+                    interrupted=interrupted_action(exc),
                     number=len(self._steps) + 1,
-                    action=RecoverAction(reason=reason, interrupted=interrupted_action(exc)),
-                    url=(checkpoint.url if checkpoint else None) or self._input.values["url"],
+                    fallback_url=self._input.values["url"],
                 )
             )
             self._recovered_from = reason

@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from wayfinder.workflows.inputs import RunProgress, TaskRunInput
     from wayfinder.workflows.publishing import publish_completed
+    from wayfinder.workflows.recovery import rebuild_browser
     from wayfinder.workflows.run_browser import RunBrowser
     from wayfinder.workflows.session_browser import SessionBrowser
     from wayfinder.workflows.session_messages import GRANTED, SessionGrant
@@ -58,9 +59,6 @@ HostInput = StepInput | VerifyInput | EnterCodeInput
 
 HISTORY_LINES = 40
 """Earlier steps shown to the model; older ones are counted, not listed."""
-
-MAX_RECOVERIES = 3
-"""Browsers a run may lose before it fails: a page that crashes Chromium every time is lost."""
 
 STEPS_PER_EXECUTION = 200
 """Continue-as-new after this many step-log entries even if Temporal has not suggested it."""
@@ -359,20 +357,15 @@ class TaskRunWorkflow:
         The step in flight is not replayed: the next step observes the rebuilt page and the
         model is told that the interrupted action may or may not have taken effect.
         """
-        if self._state.recoveries >= MAX_RECOVERIES:
-            raise ApplicationError(
-                f"the run lost its browser {MAX_RECOVERIES + 1} times; the last time: {reason}"
-            )
-        self._state.recoveries += 1
-        workflow.logger.warning("run %s lost its browser: %s", self._state.run_id, reason)
-        await self._browser.rebuild(loss)
-        checkpoint = self._browser.checkpoint
-        checkpoint_url = checkpoint.url if checkpoint else None
         self._steps.append(
-            StepRecord(
+            await rebuild_browser(
+                self._browser,
+                self._state,
+                loss,
+                reason,
+                interrupted=interrupted,
                 number=len(self._steps) + 1,
-                action=RecoverAction(reason=reason, interrupted=interrupted),
-                url=checkpoint_url or self._request.url or "about:blank",
+                fallback_url=self._request.url or "about:blank",
             )
         )
         self._recovered_from = reason
