@@ -19,15 +19,15 @@ MAX_RECOVERIES = 3
 async def rebuild_browser(
     browser: RunBrowser | SessionBrowser,
     state: TaskRunResponse,
+    steps: list[StepRecord],
     loss: Loss,
     reason: str,
     *,
     interrupted: str | None,
-    number: int,
     fallback_url: str,
-) -> StepRecord:
+) -> None:
     """Rebuild `browser` from its last checkpoint on a live worker, counting the recovery on
-    `state`; returns the step-log entry that records it (numbered `number`).
+    `state` and adding the entry that records it to the step log `steps`.
 
     Past `MAX_RECOVERIES` the run fails instead (ApplicationError).
     """
@@ -36,11 +36,14 @@ async def rebuild_browser(
             f"the run lost its browser {MAX_RECOVERIES + 1} times; the last time: {reason}"
         )
     state.recoveries += 1
+    number = len(steps) + 1
     workflow.logger.warning("run %s lost its browser: %s", state.run_id, reason)
     await browser.rebuild(loss)
     checkpoint = browser.checkpoint
-    return StepRecord(
-        number=number,
-        action=RecoverAction(reason=reason, interrupted=interrupted),
-        url=(checkpoint.url if checkpoint else None) or fallback_url,
+    steps.append(
+        StepRecord(
+            number=number,
+            action=RecoverAction(reason=reason, interrupted=interrupted),
+            url=(checkpoint.url if checkpoint else None) or fallback_url,
+        )
     )

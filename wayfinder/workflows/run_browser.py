@@ -26,8 +26,9 @@ with workflow.unsafe.imports_passed_through():
         LaunchBrowserInput,
         launch_queue,
     )
-    from wayfinder.models import FileInfo, RecordingSegment, SkippedDownload
+    from wayfinder.models import FileInfo, RecordingSegment, SkippedDownload, TaskRunRequest
     from wayfinder.workflows.failures import Loss, browser_loss, failure_reason
+    from wayfinder.workflows.session_browser import SessionBrowser
 
 
 class RunBrowser:
@@ -148,3 +149,27 @@ class RunBrowser:
             # The run's outcome stands; that browser went with its host.
             workflow.logger.warning("closing a browser failed: %s", failure_reason(exc))
             return None
+
+
+def browser_of(request: TaskRunRequest, run_id: str) -> RunBrowser | SessionBrowser:
+    """The task run's browser: its browser session's when it runs in one, else its own,
+    launched with what the request asks of the browser context."""
+    screenshot_scrolls = request.max_screenshot_scrolls or 0
+    if request.browser_session_id is not None:
+        return SessionBrowser(
+            request.browser_session_id,
+            run_id=run_id,
+            url=request.url,
+            screenshot_scrolls=screenshot_scrolls,
+        )
+    return RunBrowser(
+        LaunchBrowserInput(
+            run_id=run_id,
+            url=request.url,
+            browser_address=request.browser_address,
+            user_agent=request.user_agent,
+            extra_http_headers=request.extra_http_headers,
+            proxy=request.proxy_location,
+        ),
+        screenshot_scrolls=screenshot_scrolls,
+    )
