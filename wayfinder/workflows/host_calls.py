@@ -2,7 +2,7 @@
 
 The browser lives in one worker process and cannot move: its activities go to that process's
 queue (the lease's `host_queue`). When one fails because the browser is gone
-(`failures.browser_loss`), the caller's `recover` rebuilds it and the call returns None: the
+(`failures.lost_browser`), the caller's `recover` rebuilds it and the call returns None: the
 workflow starts what it was doing over, on the rebuilt browser. Deterministic.
 """
 
@@ -17,12 +17,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from wayfinder.activities import options
     from wayfinder.activities.contracts import BrowserLease
-    from wayfinder.workflows.failures import (
-        Loss,
-        browser_loss,
-        interrupted_action,
-        loss_description,
-    )
+    from wayfinder.workflows.failures import LostBrowser, lost_browser
 
 T = TypeVar("T")
 
@@ -34,8 +29,8 @@ class OnHost(Protocol):
     def lease(self) -> BrowserLease: ...
 
 
-Recover = Callable[[Loss, str, str | None], Awaitable[None]]
-"""Rebuild the lost browser, given how it was lost, why, and what the activity was doing."""
+Recover = Callable[[LostBrowser], Awaitable[None]]
+"""Rebuild the lost browser."""
 
 
 async def on_host(
@@ -63,8 +58,8 @@ async def on_host(
         )
         return await (handle if wait is None else wait(handle))
     except ActivityError as exc:
-        loss = browser_loss(exc)
-        if loss is None:
+        lost = lost_browser(exc)
+        if lost is None:
             raise
-        await recover(loss, loss_description(exc), interrupted_action(exc))
+        await recover(lost)
         return None

@@ -8,7 +8,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from wayfinder.actions import RecoverAction
     from wayfinder.models import StepRecord, TaskRunResponse
-    from wayfinder.workflows.failures import Loss
+    from wayfinder.workflows.failures import LostBrowser
     from wayfinder.workflows.run_browser import RunBrowser
     from wayfinder.workflows.session_browser import SessionBrowser
 
@@ -20,10 +20,8 @@ async def rebuild_browser(
     browser: RunBrowser | SessionBrowser,
     state: TaskRunResponse,
     steps: list[StepRecord],
-    loss: Loss,
-    reason: str,
+    lost: LostBrowser,
     *,
-    interrupted: str | None,
     fallback_url: str,
 ) -> None:
     """Rebuild `browser` from its last checkpoint on a live worker, counting the recovery on
@@ -33,17 +31,17 @@ async def rebuild_browser(
     """
     if state.recoveries >= MAX_RECOVERIES:
         raise ApplicationError(
-            f"the run lost its browser {MAX_RECOVERIES + 1} times; the last time: {reason}"
+            f"the run lost its browser {MAX_RECOVERIES + 1} times; the last time: {lost.reason}"
         )
     state.recoveries += 1
     number = len(steps) + 1
-    workflow.logger.warning("run %s lost its browser: %s", state.run_id, reason)
-    await browser.rebuild(loss)
+    workflow.logger.warning("run %s lost its browser: %s", state.run_id, lost.reason)
+    await browser.rebuild(lost.loss)
     checkpoint = browser.checkpoint
     steps.append(
         StepRecord(
             number=number,
-            action=RecoverAction(reason=reason, interrupted=interrupted),
+            action=RecoverAction(reason=lost.reason, interrupted=lost.interrupted),
             url=(checkpoint.url if checkpoint else None) or fallback_url,
         )
     )

@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.scripts.model import ScriptStep
     from wayfinder.workflows import healing, outcome, step_log
     from wayfinder.workflows.artifact_links import add_artifacts
-    from wayfinder.workflows.failures import Loss, failure_reason
+    from wayfinder.workflows.failures import LostBrowser, failure_reason
     from wayfinder.workflows.host_calls import OnHost, on_host
     from wayfinder.workflows.published_state import ADD_REVISION, StoredRevision
     from wayfinder.workflows.recovery import rebuild_browser
@@ -258,16 +258,11 @@ class ScriptRunWorkflow(RunQueries):
         kind = options.HOST_STEP if activity in (TAKE_STEP, EXTRACT_OUTPUT) else options.SCRIPT_STEP
         return await on_host(activity, arg, result_type, kind, recover=self._recover)
 
-    async def _recover(self, loss: Loss, reason: str, interrupted: str | None) -> None:
+    async def _recover(self, lost: LostBrowser) -> None:
         """Rebuild the browser from the last checkpoint; the replay goes back to the step
         after it (`_resume_at`)."""
+        fallback_url = self._input.values["url"]
         await rebuild_browser(
-            self._browser,
-            self._state,
-            self._steps,
-            loss,
-            reason,
-            interrupted=interrupted,
-            fallback_url=self._input.values["url"],
+            self._browser, self._state, self._steps, lost, fallback_url=fallback_url
         )
-        self._recovered_from = reason
+        self._recovered_from = lost.reason

@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.workflows import loops, outcome, step_log, webhook
     from wayfinder.workflows.artifact_links import add_artifacts
     from wayfinder.workflows.error_codes import map_error_code, with_error_code
-    from wayfinder.workflows.failures import Loss, failure_reason
+    from wayfinder.workflows.failures import LostBrowser, failure_reason
     from wayfinder.workflows.host_calls import OnHost, on_host
     from wayfinder.workflows.inputs import RunProgress, TaskRunInput
     from wayfinder.workflows.publishing import publish_completed
@@ -308,24 +308,19 @@ class TaskRunWorkflow(RunQueries):
             wait=self._unless_canceled,
         )
 
-    async def _recover(self, loss: Loss, reason: str, interrupted: str | None) -> None:
+    async def _recover(self, lost: LostBrowser) -> None:
         """Rebuild the run's browser from its last checkpoint, on a live worker.
 
         The step in flight is not replayed: the next step observes the rebuilt page and the
         model is told that the interrupted action may or may not have taken effect.
         """
+        fallback_url = self._request.url or "about:blank"
         await rebuild_browser(
-            self._browser,
-            self._state,
-            self._steps,
-            loss,
-            reason,
-            interrupted=interrupted,
-            fallback_url=self._request.url or "about:blank",
+            self._browser, self._state, self._steps, lost, fallback_url=fallback_url
         )
-        self._recovered_from = reason
-        self._interrupted = interrupted
-        workflow.set_current_details(f"recovered: {reason}")
+        self._recovered_from = lost.reason
+        self._interrupted = lost.interrupted
+        workflow.set_current_details(f"recovered: {lost.reason}")
 
     async def _unless_canceled(self, handle: workflow.ActivityHandle[T]) -> T | None:
         """Await an activity, or cancel it and return None if the run is canceled meanwhile."""
