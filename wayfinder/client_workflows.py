@@ -44,8 +44,8 @@ from wayfinder.workflows.published_state import (
     WORKFLOW_TYPE,
     ListingMemo,
     PublishedState,
-    StoredRevision,
-    first_revision_id,
+    listing_memo,
+    published_from,
 )
 from wayfinder.workflows.script_inputs import ScriptRunInput
 from wayfinder.workflows.script_run import ScriptRunWorkflow
@@ -136,27 +136,12 @@ class PublishedWorkflows(RunReading):
     async def _start_published(
         self, workflow_id: str, run_id: str, title: str | None, script: Script
     ) -> None:
-        now = datetime.now(UTC)
         await self.temporal.start_workflow(
             PublishedWorkflowEntity.run,
-            PublishedState(
-                workflow_id=workflow_id,
-                title=title,
-                source_run_id=run_id,
-                created_at=now,
-                revisions=[
-                    StoredRevision(
-                        revision_id=first_revision_id(workflow_id),
-                        created_at=now,
-                        reason=f"published from {run_id}",
-                        run_id=run_id,
-                        script=script,
-                    )
-                ],
-            ),
+            published_from(workflow_id, run_id, title, script, datetime.now(UTC)),
             id=workflow_id,
             task_queue=self.task_queue,
-            memo={MEMO: ListingMemo(title=title, prompt=script.prompt, url=script.url)},
+            memo=listing_memo(title, script),
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
 
