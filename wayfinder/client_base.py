@@ -7,7 +7,7 @@ task queue and settings, and writes a run's links and first state in one way.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import temporalio.client
 from temporalio.service import RPCError
@@ -17,6 +17,10 @@ from wayfinder.models import RunStatus, TaskRunResponse
 from wayfinder.plugin import WayfinderPlugin
 from wayfinder.settings import Settings, get_settings
 from wayfinder.visibility import missing_search_attributes
+
+QUERY_TIMEOUT = timedelta(seconds=5)
+"""How long the client waits for a worker to answer a query (a run's or a session's state)
+before it reports what Temporal itself knows."""
 
 
 class ClientCore:

@@ -9,7 +9,6 @@ state its failure carries). A run ended by Temporal itself is described from wha
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
 import temporalio.client
@@ -21,7 +20,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from wayfinder.client_base import ClientCore
+from wayfinder.client_base import QUERY_TIMEOUT, ClientCore
 from wayfinder.errors import RunNotFoundError
 from wayfinder.models import RunStatus, StepRecord, TaskRunResponse
 from wayfinder.request_options import RequestOptions, applies_request_options, call_temporal
@@ -31,8 +30,6 @@ from wayfinder.webhook_status import with_webhook_delivery
 from wayfinder.workflows.outcome import FAILURE_TYPES, FINAL_MEMO
 from wayfinder.workflows.task_run import TaskRunWorkflow
 
-QUERY_TIMEOUT = timedelta(seconds=5)
-"""How long `get_run` waits for a worker to answer before it reports what Temporal knows."""
 FIRST_WORKFLOW_TASK_EVENTS = 2
 """Started + first task scheduled: a run whose history is no longer has been picked up."""
 
