@@ -16,7 +16,10 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 from ulid import ULID
 
+from wayfinder.browser_options import OPTIONS, BrowserOptions, given_options
 from wayfinder.models import RunStatus, StepRecord, TaskRunRequest, TaskRunResponse
+from wayfinder.proxies import prepare_proxy
+from wayfinder.proxy_url import ProxyURL
 from wayfinder.published import (
     RERUN_ID_PREFIX,
     PublishedWorkflow,
@@ -30,6 +33,7 @@ from wayfinder.published import (
     match_prompt,
     published_id,
 )
+from wayfinder.request_options import applies_request_options, call_temporal, rpc_options
 from wayfinder.scripts.build import NotPublishableError
 from wayfinder.scripts.codegen import generate_code
 from wayfinder.scripts.model import Script
@@ -104,6 +108,7 @@ class PublishedWorkflows:
                 WorkflowRevision.model_validate(r.model_dump(exclude={"script"}))
                 for r in state.revisions
             ],
+            browser_options=state.browser,
         )
 
     async def list_workflows(self, limit: int = 50) -> list[WorkflowSummary]:
@@ -148,12 +153,13 @@ class PublishedWorkflows:
 
         script = script_of(run_input.request, steps, self.settings)
         workflow_id = published_id(run_id)
-        await self._start_published(workflow_id, run_id, run_input.request.title, script)
+        await self._start_published(workflow_id, run_id, run_input.request, script)
         return await self.get_workflow(workflow_id)
 
     async def _start_published(
-        self, workflow_id: str, run_id: str, title: str | None, script: Script
+        self, workflow_id: str, run_id: str, request: TaskRunRequest, script: Script
     ) -> None:
+        title = request.title
         now = datetime.now(UTC)
         await self.temporal.start_workflow(
             PublishedWorkflowEntity.run,
@@ -171,6 +177,7 @@ class PublishedWorkflows:
                         script=script,
                     )
                 ],
+                browser=BrowserOptions.kept_from(request),
             ),
             id=workflow_id,
             task_queue=self.task_queue,
@@ -178,6 +185,7 @@ class PublishedWorkflows:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
 
+    @applies_request_options
     async def run_workflow(
         self,
         workflow_id: str,
@@ -188,12 +196,31 @@ class PublishedWorkflows:
         wait_for_completion: bool = False,
         timeout: float = 1800,  # noqa: ASYNC109 - the reference API's name for the wait
         title: str | None = None,
+        proxy_location: str | dict[str, Any] | ProxyURL | None = None,
+        user_agent: str | None = None,
+        extra_http_headers: dict[str, str] | None = None,
+        max_screenshot_scrolls: int | None = None,
+        browser_address: str | None = None,
+        request_options: RequestOptions | dict[str, Any] | None = None,
     ) -> TaskRunResponse:
         """Rerun a published workflow (`wr_...`), as code with no model by default.
 
-        Parameters are checked before anything starts: an unknown name, or a missing secret
-        (secrets have no stored default), raises `WorkflowParameterError`. With
+        The rerun's browser is opened with the publishing run's options (proxy_location,
+        user_agent, extra_http_headers, max_screenshot_scrolls); each one given here replaces
+        the kept one (proxy_location="NONE": no proxy this time). `browser_address` is never
+        kept: give it to the rerun that should use that browser.
+
+        Everything is checked before anything starts: a bad option raises pydantic's
+        `ValidationError` naming it, as run_task does; an unknown parameter name, or a missing
+        secret (secrets have no stored default), raises `WorkflowParameterError`. With
         `run_with="agent"` the original task runs with the agent instead."""
+        browser = given_options(
+            proxy_location=proxy_location,
+            user_agent=user_agent,
+            extra_http_headers=extra_http_headers,
+            max_screenshot_scrolls=max_screenshot_scrolls,
+            browser_address=browser_address,
+        )
         request = WorkflowRunRequest(
             workflow_id=workflow_id,
             parameters={k: str(v) for k, v in (parameters or {}).items()},
@@ -203,22 +230,34 @@ class PublishedWorkflows:
             timeout=timeout,
             title=title,
         )
-        state = await self._published(workflow_id)
-        return await self._rerun(request, state, {})
+        rpc = rpc_options(request_options)
+        state = await self._published(workflow_id, rpc)
+        return await self._rerun(request, state, rpc, browser, request_options)
 
     async def _rerun(
-        self, request: WorkflowRunRequest, state: PublishedState, rpc: dict[str, Any]
+        self,
+        request: WorkflowRunRequest,
+        state: PublishedState,
+        rpc: dict[str, Any],
+        given: BrowserOptions,
+        request_options: RequestOptions | dict[str, Any] | None = None,
     ) -> TaskRunResponse:
         revision = state.current
         values, secrets = _bind(revision.script, request.parameters)
+        browser = state.browser.overridden_by(given)
+        # A name is checked against this client's WAYFINDER_PROXIES, a new URL's credentials
+        # sealed; the kept ones are sealed already.
+        browser.proxy_location = prepare_proxy(browser.proxy_location, self.settings)
         if request.run_with is RunWith.agent:
-            return await self._rerun_with_agent(request, revision.script, values, secrets)
+            return await self._rerun_with_agent(
+                request, revision.script, values, secrets, browser, request_options
+            )
         box = SecretBox.from_settings(self.settings)
         run_id = f"{RERUN_ID_PREFIX}{ULID()}"
         title = request.title or state.title
         created_at = datetime.now(UTC)
         search = initial_search_attributes(TaskRunRequest(prompt=revision.script.prompt))
-        handle = await self.temporal.start_workflow(
+        handle = await call_temporal(self).start_workflow(
             ScriptRunWorkflow.run,
             ScriptRunInput(
                 workflow_id=state.workflow_id,
@@ -230,6 +269,7 @@ class PublishedWorkflows:
                 title=title,
                 created_at=created_at,
                 app_url=self._app_url(run_id),
+                browser=browser,
             ),
             id=run_id,
             task_queue=self.task_queue,
@@ -246,7 +286,7 @@ class PublishedWorkflows:
                 title=title,
                 workflow_id=state.workflow_id,
             )
-        return await self._wait_for_end(handle, request.timeout)
+        return await self._wait_for_end(handle, request.timeout, request_options)
 
     async def _rerun_with_agent(
         self,
@@ -254,6 +294,8 @@ class PublishedWorkflows:
         script: Script,
         values: dict[str, str],
         secrets: dict[str, str],
+        browser: BrowserOptions,
+        request_options: RequestOptions | dict[str, Any] | None,
     ) -> TaskRunResponse:
         """The original task, run by the agent (with the secrets put back into its prompt)."""
         changed = {
@@ -271,19 +313,29 @@ class PublishedWorkflows:
                 title=request.title,
                 wait_for_completion=request.wait_for_completion,
                 timeout=request.timeout,
-            )
+                **browser.model_dump(exclude_none=True, exclude={"proxy_location"}),
+                proxy_location=browser.proxy_location,
+            ),
+            request_options=request_options,
         )
 
-    async def _run_code(self, request: TaskRunRequest, rpc: dict[str, Any]) -> TaskRunResponse:
+    async def _run_code(
+        self,
+        request: TaskRunRequest,
+        rpc: dict[str, Any],
+        request_options: RequestOptions | dict[str, Any] | None = None,
+    ) -> TaskRunResponse:
         """`run_task(run_with="code")`: rerun the workflow published for this prompt and URL,
-        with the secrets the prompt spells out; else run the agent and publish."""
+        with the secrets the prompt spells out (and the browser options it was given, over the
+        kept ones); else run the agent and publish."""
+        given = given_options(**{name: getattr(request, name) for name in OPTIONS})
         for listed in await self.list_workflows(limit=200):
             if listed.url != request.url or listed.prompt is None:
                 continue
             secrets = match_prompt(listed.prompt, request.prompt)
             if secrets is None:
                 continue
-            state = await self._published(listed.workflow_id)
+            state = await self._published(listed.workflow_id, rpc)
             rerun = WorkflowRunRequest(
                 workflow_id=listed.workflow_id,
                 parameters=secrets,
@@ -291,14 +343,16 @@ class PublishedWorkflows:
                 timeout=request.timeout,
                 title=request.title,
             )
-            return await self._rerun(rerun, state, rpc)
+            return await self._rerun(rerun, state, rpc, given, request_options)
         agent = request.model_copy(update={"run_with": "agent", "publish_workflow": True})
-        return await self.start(agent)
+        return await self.start(agent, request_options=request_options)
 
-    async def _published(self, workflow_id: str) -> PublishedState:
-        handle = self.temporal.get_workflow_handle(workflow_id)
+    async def _published(
+        self, workflow_id: str, rpc: dict[str, Any] | None = None
+    ) -> PublishedState:
+        handle = call_temporal(self).get_workflow_handle(workflow_id)
         try:
-            return await handle.query(GET, result_type=PublishedState)
+            return await handle.query(GET, result_type=PublishedState, **(rpc or {}))
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise PublishedWorkflowNotFoundError(
