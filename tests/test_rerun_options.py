@@ -13,7 +13,9 @@ from pydantic import ValidationError
 
 from tests.fixtures.proxy_server import ProxyServer
 from tests.fixtures.sites import SiteRequest, SiteServer
-from wayfinder import Client, RunStatus, TaskRunResponse
+from tests.test_browser_address import ExternalChromium, chromium  # noqa: F401 - its fixture
+from wayfinder import Client, RunStatus, TaskRunResponse, WayfinderPlugin
+from wayfinder.browser_options import OPTIONS
 from wayfinder.proxies import ProxyNotConfiguredError
 from wayfinder.proxy_url import ProxyURL
 from wayfinder.request_options import RequestTimeoutError
@@ -193,6 +195,10 @@ BAD_OVERRIDES: list[tuple[str, object]] = [
 ]
 
 
+def test_every_rerun_option_has_a_bad_value_tested() -> None:
+    assert {*OPTIONS, "request_options"} == {option for option, _ in BAD_OVERRIDES}
+
+
 @pytest.mark.parametrize(("option", "value"), BAD_OVERRIDES, ids=[o for o, _ in BAD_OVERRIDES])
 async def test_bad_overrides_are_refused_naming_the_option(
     proxied: Client, option: str, value: object
@@ -242,3 +248,32 @@ async def test_a_run_published_after_the_fact_keeps_its_headers(
     assert rerun.status is RunStatus.completed, rerun.failure_reason
     assert site.seen and all(h["user-agent"] == AGENT for h in site.seen)
     assert all(h["x-team"] == HEADERS["X-Team"] for h in site.seen)
+
+
+async def test_browser_address_is_not_kept_but_a_rerun_can_give_it(
+    client: Client,
+    plugin: WayfinderPlugin,
+    sites: SiteServer,
+    chromium: ExternalChromium,  # noqa: F811 - the imported fixture
+    token: str,
+) -> None:
+    site = _site(sites)
+    run = await client.run_task(
+        f'{token} Click "Continue"',
+        url=sites.url + site.landing,
+        browser_address=chromium.address,
+        publish_workflow=True,
+        wait_for_completion=True,
+    )
+    assert run.status is RunStatus.completed, run.failure_reason
+    assert run.workflow_id is not None
+    # A browser someone started may be gone, or another, by the time of a rerun.
+    assert (await client.get_workflow(run.workflow_id)).browser_options.browser_address is None
+    websocket = chromium.version()["webSocketDebuggerUrl"]
+    assert websocket not in plugin.runtime.host.remote_addresses
+    rerun = await client.run_workflow(
+        run.workflow_id, browser_address=websocket, wait_for_completion=True
+    )
+    assert rerun.status is RunStatus.completed, rerun.failure_reason
+    assert websocket in plugin.runtime.host.remote_addresses  # the rerun attached to it
+    assert chromium.process.poll() is None and chromium.tab_urls() == ["about:blank"]
