@@ -220,13 +220,24 @@ async def test_an_unmapped_proxy_name_is_refused_before_the_rerun_starts(
     assert (await proxied.temporal.count_workflows(query)).count == before
 
 
+@pytest.mark.parametrize("call", ["run_workflow", "get_workflow", "list_workflows", "publish_run"])
 async def test_a_missed_request_deadline_names_the_option(
-    proxied: Client, published: Published
+    proxied: Client, published: Published, call: str
 ) -> None:
+    argument = {
+        "run_workflow": published.workflow_id,
+        "get_workflow": published.workflow_id,
+        "list_workflows": 10,
+        "publish_run": published.run.run_id,
+    }[call]
+    method = getattr(proxied, call)
     with pytest.raises(RequestTimeoutError, match="timeout_in_seconds"):
-        await proxied.run_workflow(
-            published.workflow_id, request_options={"timeout_in_seconds": 0.000_001}
-        )
+        await method(argument, request_options={"timeout_in_seconds": 0.000_001})
+    # The same call with a deadline it can meet, and metadata, goes through (a rerun to its end).
+    options = {"timeout_in_seconds": 30, "additional_headers": {"x-caller": "tests"}}
+    waits = {"wait_for_completion": True} if call == "run_workflow" else {}
+    answer = await method(argument, request_options=options, **waits)
+    assert answer and getattr(answer, "status", RunStatus.completed) is RunStatus.completed
 
 
 async def test_a_run_published_after_the_fact_keeps_its_headers(

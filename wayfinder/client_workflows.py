@@ -88,10 +88,13 @@ class PublishedWorkflows:
             request_options: RequestOptions | dict[str, Any] | None = None,
         ) -> TaskRunResponse: ...
 
-    async def get_workflow(self, workflow_id: str) -> PublishedWorkflow:
-        """The published workflow: its current code, parameters and revisions (a query: needs
-        a live worker, as every Temporal query does)."""
-        state = await self._published(workflow_id)
+    @applies_request_options
+    async def get_workflow(
+        self, workflow_id: str, *, request_options: RequestOptions | dict[str, Any] | None = None
+    ) -> PublishedWorkflow:
+        """The published workflow: its current code, parameters, revisions and kept browser
+        options (a query: needs a live worker, as every Temporal query does)."""
+        state = await self._published(workflow_id, rpc_options(request_options))
         script = state.current.script
         return PublishedWorkflow(
             workflow_id=state.workflow_id,
@@ -111,13 +114,17 @@ class PublishedWorkflows:
             browser_options=state.browser,
         )
 
-    async def list_workflows(self, limit: int = 50) -> list[WorkflowSummary]:
+    @applies_request_options
+    async def list_workflows(
+        self, limit: int = 50, *, request_options: RequestOptions | dict[str, Any] | None = None
+    ) -> list[WorkflowSummary]:
         """Published workflows of the namespace, newest first (visibility: no worker needed)."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
         query = f"WorkflowType = '{WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'"
+        rpc = rpc_options(request_options)
         found = []
-        async for execution in self.temporal.list_workflows(query, limit=limit):
+        async for execution in call_temporal(self).list_workflows(query, limit=limit, **rpc):
             memo = await execution.memo_value(MEMO, None, type_hint=ListingMemo)
             found.append(
                 WorkflowSummary(
@@ -130,38 +137,47 @@ class PublishedWorkflows:
             )
         return sorted(found, key=lambda w: w.created_at, reverse=True)
 
-    async def publish_run(self, run_id: str) -> PublishedWorkflow:
+    @applies_request_options
+    async def publish_run(
+        self, run_id: str, *, request_options: RequestOptions | dict[str, Any] | None = None
+    ) -> PublishedWorkflow:
         """Publish a completed task run after the fact (a run published already: its workflow).
 
         The script is built here from the run's step log; with an extraction, its data is
         extracted by one model call on reruns (where it sat on the page is only known while the
         run's browser is open: `publish_workflow=True` records it)."""
-        run = await self.get_run(run_id)
+        rpc = rpc_options(request_options)
+        run = await self.get_run(run_id, request_options=request_options)
         if run.workflow_id is not None:
-            return await self.get_workflow(run.workflow_id)
+            return await self.get_workflow(run.workflow_id, request_options=request_options)
         if run.status is not RunStatus.completed:
             raise NotPublishableError(
                 f"run {run_id} is {run.status.value}: only a completed run can be published"
             )
-        handle = self.temporal.get_workflow_handle(run_id)
-        started = (await handle.fetch_history()).events[0]
+        handle = call_temporal(self).get_workflow_handle(run_id)
+        started = (await handle.fetch_history(**rpc)).events[0]
         payloads = started.workflow_execution_started_event_attributes.input.payloads
         [run_input] = await self.temporal.data_converter.decode(payloads, [TaskRunInput])
-        steps = await handle.query("get_steps", 0, result_type=list[StepRecord])
+        steps = await handle.query("get_steps", 0, result_type=list[StepRecord], **rpc)
         # Imported here: the activity module is Playwright's side, the script logic is not.
         from wayfinder.activities.script import script_of
 
         script = script_of(run_input.request, steps, self.settings)
         workflow_id = published_id(run_id)
-        await self._start_published(workflow_id, run_id, run_input.request, script)
-        return await self.get_workflow(workflow_id)
+        await self._start_published(workflow_id, run_id, run_input.request, script, rpc)
+        return await self.get_workflow(workflow_id, request_options=request_options)
 
     async def _start_published(
-        self, workflow_id: str, run_id: str, request: TaskRunRequest, script: Script
+        self,
+        workflow_id: str,
+        run_id: str,
+        request: TaskRunRequest,
+        script: Script,
+        rpc: dict[str, Any],
     ) -> None:
         title = request.title
         now = datetime.now(UTC)
-        await self.temporal.start_workflow(
+        await call_temporal(self).start_workflow(
             PublishedWorkflowEntity.run,
             PublishedState(
                 workflow_id=workflow_id,
@@ -183,6 +199,7 @@ class PublishedWorkflows:
             task_queue=self.task_queue,
             memo={MEMO: ListingMemo(title=title, prompt=script.prompt, url=script.url)},
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            **rpc,
         )
 
     @applies_request_options
@@ -329,7 +346,7 @@ class PublishedWorkflows:
         with the secrets the prompt spells out (and the browser options it was given, over the
         kept ones); else run the agent and publish."""
         given = given_options(**{name: getattr(request, name) for name in OPTIONS})
-        for listed in await self.list_workflows(limit=200):
+        for listed in await self.list_workflows(limit=200, request_options=request_options):
             if listed.url != request.url or listed.prompt is None:
                 continue
             secrets = match_prompt(listed.prompt, request.prompt)
