@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from wayfinder.browser_options import BrowserOptions
 from wayfinder.scripts.model import Script
 
 WORKFLOW_TYPE = "PublishedWorkflow"
@@ -32,6 +33,9 @@ class PublishedState(BaseModel):
     source_run_id: str | None = None
     created_at: datetime
     revisions: list[StoredRevision] = Field(min_length=1)
+    browser: BrowserOptions = Field(default_factory=BrowserOptions)
+    """The publishing run's browser options (proxy sealed), what reruns open their browser
+    with unless they override them (`wayfinder.browser_options`)."""
 
     @property
     def current(self) -> StoredRevision:

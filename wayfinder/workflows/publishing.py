@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.activities import options
     from wayfinder.activities.contracts import BrowserLease
     from wayfinder.activities.script_contracts import PUBLISH_SCRIPT, PublishScriptInput
+    from wayfinder.browser_options import BrowserOptions
     from wayfinder.models import StepRecord, TaskRunRequest, TaskRunResponse
     from wayfinder.published import published_id
     from wayfinder.scripts.model import Script
@@ -58,6 +59,7 @@ async def publish_completed(
                     script=script,
                 )
             ],
+            browser=BrowserOptions.kept_from(request),
         ),
         id=workflow_id,
         parent_close_policy=ParentClosePolicy.ABANDON,

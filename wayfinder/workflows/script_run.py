@@ -71,7 +71,18 @@ class ScriptRunWorkflow:
         self._steps: list[StepRecord] = []
         self._outcome: tuple[RunStatus, str | None] = (RunStatus.failed, "the run ended early")
         run_id = workflow.info().workflow_id
-        self._browser = RunBrowser(LaunchBrowserInput(run_id=run_id, url=run.values["url"]))
+        browser = run.browser
+        self._browser = RunBrowser(
+            LaunchBrowserInput(
+                run_id=run_id,
+                url=run.values["url"],
+                browser_address=browser.browser_address,
+                user_agent=browser.user_agent,
+                extra_http_headers=browser.extra_http_headers,
+                proxy=browser.proxy_location,
+            ),
+            screenshot_scrolls=browser.max_screenshot_scrolls or 0,
+        )
         self._state = TaskRunResponse(
             run_id=run_id,
             status=RunStatus.queued,
