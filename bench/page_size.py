@@ -10,7 +10,10 @@ the tasks' HTML), on a 1280x720 viewport:
   NEAR_* rules), located with Playwright's get_by_role(role, name=...). It counts as missed when
   the description shows no element line for it, or shows one without its accessible name.
 
-    .venv/bin/python -m bench.page_size [--miniwob-limit N] [--show-missed]
+    .venv/bin/python -m bench.page_size [--miniwob-limit N] [--show-missed] [--dump DIR]
+
+`--dump DIR` writes each page's description and aria snapshot to DIR/<page>.txt, one after the
+other, to compare them where the ratio is worst.
 
 Everything is served from 127.0.0.1 (MiniWoB++ by a tiny static http server).
 """
@@ -56,6 +59,8 @@ class Figures:
     aria: int
     near: int = 0
     missed: list[str] = field(default_factory=list)
+    texts: tuple[str, str] = ("", "")
+    """(description, aria snapshot), for --dump."""
 
     @property
     def ratio(self) -> float:
@@ -120,7 +125,7 @@ async def _measure(page: Page, label: str) -> Figures:
     aria = await page.locator("body").aria_snapshot()
     near, missed = await _coverage(page, aria, snap.text)
     body = "\n".join(ln for ln in snap.text.splitlines() if not _HEADER.match(ln))
-    return Figures(label, len(snap.text), len(body), len(aria), near, missed)
+    return Figures(label, len(snap.text), len(body), len(aria), near, missed, (snap.text, aria))
 
 
 @contextlib.contextmanager
@@ -199,7 +204,19 @@ def _report(title: str, figures: list[Figures], show_missed: bool) -> None:
                 print(f"      {m}")
 
 
-async def main(miniwob_limit: int | None, show_missed: bool) -> None:
+def _dump(directory: Path, figures: list[Figures]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for f in figures:
+        name = re.sub(r"[^\w.-]+", "_", f.label.strip("/")) or "page"
+        description, aria = f.texts
+        (directory / f"{name}.txt").write_text(
+            f"{f.ratio:.2f}x ({f.description} / {f.aria} chars)\n"
+            f"---- description\n{description}\n---- aria_snapshot\n{aria}\n",
+            encoding="utf-8",
+        )
+
+
+async def main(miniwob_limit: int | None, show_missed: bool, dump: Path | None) -> None:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=find_chromium(None), args=CHROMIUM_ARGS)
         page = await browser.new_page(viewport={"width": 1280, "height": 720})
@@ -213,11 +230,14 @@ async def main(miniwob_limit: int | None, show_missed: bool) -> None:
         await browser.close()
     _report("fixture pages", fixtures, show_missed)
     _report("MiniWoB++", mini, show_missed)
+    if dump is not None:
+        _dump(dump, fixtures + mini)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--miniwob-limit", type=int, default=None)
     parser.add_argument("--show-missed", action="store_true")
+    parser.add_argument("--dump", type=Path, default=None, help="write each page's texts here")
     args = parser.parse_args()
-    asyncio.run(main(args.miniwob_limit, args.show_missed))
+    asyncio.run(main(args.miniwob_limit, args.show_missed, args.dump))
