@@ -79,8 +79,10 @@ def title_shown(title: str) -> str | None:
     return title or None
 
 
-def same_text(a: str, b: str) -> bool:
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+def says(text: str, title: str) -> bool:
+    """Whether `text` (a line or an element's name) contains `title` as whole words."""
+    text, title = (" ".join(t.split()).casefold() for t in (text, title))
+    return bool(title) and re.search(rf"(?<!\w){re.escape(title)}(?!\w)", text) is not None
 
 
 def _options(node: dict[str, Any], show_all: bool) -> str:

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from wayfinder.browser.page_text import angles, same_text, trim
+from wayfinder.browser.page_text import angles, says, trim
 
 NEAR_BELOW = 1.0
 """Elements up to this many viewport heights below the viewport are listed in full."""
@@ -77,9 +77,12 @@ def _render(
     above = [items[i] for i in sorted(summarised) if items[i].side == "above"]
     below = [items[i] for i in sorted(summarised) if items[i].side != "above"]
     lines = list(head)
-    if title and not any(items[i].kind == "text" and same_text(items[i].line, title) for i in kept):
-        # The title is written only when no line of the page says the same (the hostile page's
-        # injection, most pages' <h1>): a model asked for the title reads that line.
+    if title and not any(
+        says(items[i].line if items[i].kind == "text" else angles(items[i].name), title)
+        for i in kept
+    ):
+        # The title is written only when the page already says it, in a line of text or an
+        # element's name (most pages' <h1>, a logo link): a model asked for it reads that line.
         lines.insert(1, f"Title: {title}")
     if above:
         lines.append(_summary(above, "above"))
