@@ -82,7 +82,7 @@ async def test_roles_shown_only_when_they_say_something(page: Page) -> None:
              <a role=presentation href="#t1">First</a></li></ul>
            <div onclick="void 0">Row one</div>
            <span role=none tabindex=0>Row two</span>
-           <details><summary>More</summary><p>Hidden</p></details>"""
+           <details><summary>More</summary>Hidden text<p>Hidden paragraph</p></details>"""
     )
     snap = await take_snapshot(page)
     assert "role=clickable" not in snap.text and "role=presentation" not in snap.text
@@ -94,6 +94,7 @@ async def test_roles_shown_only_when_they_say_something(page: Page) -> None:
     assert refs["Row one"].role == refs["Row two"].role == "clickable"  # the table still knows
     assert line_for(snap.text, refs["More"].id).endswith("]<summary collapsed>More")
     assert re.search(r"\]<li role=tab collapsed>", snap.text)
+    assert "Hidden" not in snap.text  # what a closed <details> holds is not shown
 
 
 async def test_url_line_is_the_navigable_url_without_angle_brackets(page: Page) -> None:

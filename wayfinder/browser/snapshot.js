@@ -107,6 +107,10 @@
       if (buf.length) buf.push(' ');
       return;
     }
+    const parent = node.parentElement;
+    // Text straight inside a closed <details> (not in an element that checkVisibility() could
+    // rule out) is not rendered, yet its range still reports a box.
+    if (parent && parent.localName === 'details' && !parent.open) return;
     range.selectNodeContents(node);
     const r = range.getBoundingClientRect();
     if (r.width === 0 && r.height === 0) return;
