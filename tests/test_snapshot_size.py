@@ -5,6 +5,7 @@ only when the page does not already say the title (docs/page-format.md)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -118,3 +119,14 @@ async def test_body_is_at_most_aria_on_fidelity_pages(
     text = (await take_snapshot(page)).text
     body = "\n".join(ln for ln in text.splitlines() if not HEADER.match(ln))
     assert len(body) <= len(await page.locator("body").aria_snapshot())
+
+
+async def test_page_format_doc_example_is_what_is_built(page: Page) -> None:
+    """docs/page-format.md's example prints what take_snapshot builds today."""
+    doc = (Path(__file__).parents[1] / "docs" / "page-format.md").read_text(encoding="utf-8")
+    html = re.search(r'^HTML = """(.*?)"""$', doc, re.M | re.S)
+    printed = re.search(r"It prints \(1280.720 viewport\):\n\n```\n(.*?)\n```", doc, re.S)
+    assert html and printed
+    await page.set_content(html[1])
+    snap = await take_snapshot(page)
+    assert f"{snap.text}\n{snap.token_estimate} tokens" == printed[1]
