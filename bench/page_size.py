@@ -4,13 +4,18 @@ For each page (the fixture sites, the fidelity pages of tests/fixtures/fidelity_
 the MiniWoB++ tasks when the `miniwob` package is installed: `pip install miniwob`, which ships
 the tasks' HTML), on a 1280x720 viewport:
 
-* size ratio = len(take_snapshot(page).text) / len(page.locator("body").aria_snapshot());
+* size ratio = len(take_snapshot(page).text) / len(page.locator("body").aria_snapshot()),
+  also without the description's header (`URL:`, `Title:`, `Tabs:`, `Scroll:`), and against
+  aria plus the `URL:` line (an agent that reads aria_snapshot() must be told the URL too);
 * coverage: every interactable that the aria snapshot lists (button, link, textbox, checkbox,
   option, ...) in or near the viewport (one viewport below, half above, as the description's own
   NEAR_* rules), located with Playwright's get_by_role(role, name=...). It counts as missed when
   the description shows no element line for it, or shows one without its accessible name.
 
-    .venv/bin/python -m bench.page_size [--miniwob-limit N] [--show-missed]
+    .venv/bin/python -m bench.page_size [--miniwob-limit N] [--show-missed] [--dump DIR]
+
+`--dump DIR` writes each page's description and aria snapshot to DIR/<page>.txt, one after the
+other, to compare them where the ratio is worst.
 
 Everything is served from 127.0.0.1 (MiniWoB++ by a tiny static http server).
 """
@@ -54,8 +59,12 @@ class Figures:
     body: int
     """Characters without the URL/Title/Tabs/Scroll header."""
     aria: int
+    url_line: int
+    """Characters of the `URL:` line: an agent reading aria_snapshot() needs the URL too."""
     near: int = 0
     missed: list[str] = field(default_factory=list)
+    texts: tuple[str, str] = ("", "")
+    """(description, aria snapshot), for --dump."""
 
     @property
     def ratio(self) -> float:
@@ -64,6 +73,10 @@ class Figures:
     @property
     def body_ratio(self) -> float:
         return self.body / max(self.aria, 1)
+
+    @property
+    def with_url_ratio(self) -> float:
+        return self.description / max(self.aria + self.url_line, 1)
 
 
 def _norm(text: str) -> str:
@@ -120,7 +133,10 @@ async def _measure(page: Page, label: str) -> Figures:
     aria = await page.locator("body").aria_snapshot()
     near, missed = await _coverage(page, aria, snap.text)
     body = "\n".join(ln for ln in snap.text.splitlines() if not _HEADER.match(ln))
-    return Figures(label, len(snap.text), len(body), len(aria), near, missed)
+    url_line = len(snap.text.splitlines()[0]) + 1
+    return Figures(
+        label, len(snap.text), len(body), len(aria), url_line, near, missed, (snap.text, aria)
+    )
 
 
 @contextlib.contextmanager
@@ -169,13 +185,17 @@ async def _miniwob(page: Page, limit: int | None) -> list[Figures]:
     return out
 
 
+def _p90(ordered: list[float]) -> float:
+    return ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+
+
 def _report(title: str, figures: list[Figures], show_missed: bool) -> None:
     if not figures:
         return
     ratios = sorted(f.ratio for f in figures)
-    p90 = ratios[min(len(ratios) - 1, int(0.9 * len(ratios)))]
+    p90 = _p90(ratios)
     body = sorted(f.body_ratio for f in figures)
-    body_p90 = body[min(len(body) - 1, int(0.9 * len(body)))]
+    with_url = sorted(f.with_url_ratio for f in figures)
     near = sum(f.near for f in figures)
     missed = sum(len(f.missed) for f in figures)
     over = sum(1 for r in ratios if r > 1.0)
@@ -184,22 +204,38 @@ def _report(title: str, figures: list[Figures], show_missed: bool) -> None:
         f"p90 {p90:.2f}x, max {ratios[-1]:.2f}x ({over} over 1.0x); "
         f"interactables near the viewport {near}, missed {missed}"
     )
-    print(
-        f"  without the URL/Title/Scroll header: median {statistics.median(body):.2f}x, "
-        f"p90 {body_p90:.2f}x, max {body[-1]:.2f}x ({sum(1 for r in body if r > 1.0)} over 1.0x)"
-    )
+    for what, values in (
+        ("without the URL/Title/Tabs/Scroll header", body),
+        ("against aria plus the URL line", with_url),
+    ):
+        print(
+            f"  {what}: median {statistics.median(values):.2f}x, p90 {_p90(values):.2f}x, "
+            f"max {values[-1]:.2f}x ({sum(1 for r in values if r > 1.0)} over 1.0x)"
+        )
     for f in figures:
         if show_missed or len(figures) <= 12:
             print(
                 f"  {f.label:<32}{f.description:>7} / {f.aria:<7} = {f.ratio:5.2f}x  "
-                f"missed {len(f.missed)}/{f.near}"
+                f"body {f.body_ratio:4.2f}x  missed {len(f.missed)}/{f.near}"
             )
         if show_missed:
             for m in f.missed:
                 print(f"      {m}")
 
 
-async def main(miniwob_limit: int | None, show_missed: bool) -> None:
+def _dump(directory: Path, figures: list[Figures]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for f in figures:
+        name = re.sub(r"[^\w.-]+", "_", f.label.strip("/")) or "page"
+        description, aria = f.texts
+        (directory / f"{name}.txt").write_text(
+            f"{f.ratio:.2f}x ({f.description} / {f.aria} chars)\n"
+            f"---- description\n{description}\n---- aria_snapshot\n{aria}\n",
+            encoding="utf-8",
+        )
+
+
+async def main(miniwob_limit: int | None, show_missed: bool, dump: Path | None) -> None:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=find_chromium(None), args=CHROMIUM_ARGS)
         page = await browser.new_page(viewport={"width": 1280, "height": 720})
@@ -213,11 +249,14 @@ async def main(miniwob_limit: int | None, show_missed: bool) -> None:
         await browser.close()
     _report("fixture pages", fixtures, show_missed)
     _report("MiniWoB++", mini, show_missed)
+    if dump is not None:
+        _dump(dump, fixtures + mini)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--miniwob-limit", type=int, default=None)
     parser.add_argument("--show-missed", action="store_true")
+    parser.add_argument("--dump", type=Path, default=None, help="write each page's texts here")
     args = parser.parse_args()
-    asyncio.run(main(args.miniwob_limit, args.show_missed))
+    asyncio.run(main(args.miniwob_limit, args.show_missed, args.dump))

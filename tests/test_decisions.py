@@ -12,7 +12,8 @@ import jsonschema
 import pytest
 from pydantic import BaseModel
 
-from wayfinder.actions import ClickAction, TerminateAction
+from wayfinder.actions import ClickAction, InputTextAction, TerminateAction
+from wayfinder.feedback import PastStep
 from wayfinder.llm import prompts
 from wayfinder.llm.client import ToolCall
 from wayfinder.llm.decisions import (
@@ -227,3 +228,19 @@ def test_extraction_tool_keeps_pydantic_references_resolvable() -> None:
     assert list(validator.iter_errors(good)) == []
     bad = {**good, "data": {"name": "Widget", "price": {"amount": "cheap"}}}
     assert list(validator.iter_errors(bad))
+
+
+def test_history_names_a_url_only_where_it_changes() -> None:
+    form, done = "http://shop.test/form", "http://shop.test/thanks"
+    steps = [
+        PastStep(number=1, action=InputTextAction(element_id="3", text="Ada"), url=form),
+        PastStep(number=2, action=InputTextAction(element_id="4", text="Lovelace"), url=form),
+        PastStep(number=3, action=ClickAction(element_id="5"), url=done, error=None),
+        PastStep(number=4, action=ClickAction(element_id="6"), url=done, error="timed out"),
+    ]
+    lines = prompts.history_lines(steps, earlier=2)
+    assert lines[0] == "(2 earlier steps not shown)"
+    assert lines[1].endswith(f" -> {form}")
+    assert " -> " not in lines[2]
+    assert lines[3].endswith(f" -> {done}")
+    assert lines[4] == "4. click [6] FAILED: timed out"

@@ -67,7 +67,9 @@ async def test_format_lists_elements_and_text(context: BrowserContext, page: Pag
     lines = snap.text.splitlines()
 
     assert lines[0] == f"URL: {SITE}/news"
-    assert lines[1] == "Title: Top stories"
+    # The title says what the <h1> line says: it is not written twice.
+    assert lines[1] == "Top stories"
+    assert not any(ln.startswith("Title:") for ln in lines)
     assert not any(ln.startswith("Scroll:") for ln in lines)  # the page does not scroll
     assert not any(ln.startswith("Tabs:") for ln in lines)  # one tab only
     assert "Top stories" in lines
@@ -86,14 +88,14 @@ async def test_format_lists_elements_and_text(context: BrowserContext, page: Pag
     msg = find(snap.elements, "Message")
     assert f'[{msg.id}]<textarea name=msg label="Message">' in lines
     tos = find(snap.elements, "I agree")
-    assert f'[{tos.id}]<input type=checkbox name=tos label="I agree" checked>' in lines
+    assert f"[{tos.id}]<checkbox name=tos checked>I agree" in lines
     pw = find(snap.elements, "Secret code")
     assert f'[{pw.id}]<input type=password label="Secret code">' in lines
     other = find(snap.elements, "Elsewhere")
     assert other.attributes["href"] == "https://elsewhere.test/page?x=1"
 
-    # Label text is carried by its input, not repeated as a text line.
-    for label in ("Search stories", "Country", "Message", "I agree"):
+    # Label text is carried by its input, not repeated as a text line (also aria-labelledby's).
+    for label in ("Search stories", "Country", "Message", "I agree", "Secret code"):
         assert label not in lines
     # Hidden things are left out.
     for hidden in ("Gone", "Invisible", "Aria hidden", "Zero button", "Screen reader", "csrf"):
@@ -178,14 +180,17 @@ async def test_cursor_pointer_area_listed_once(page: Page) -> None:
     lines = element_lines(snap.text)
     card = [ln for ln in lines if "Card title" in ln]
     assert len(card) == 1
-    assert card[0].endswith("role=clickable>Card title Nested description")
+    # Detected clickables show no role: every listed element is actionable (the table knows).
+    assert card[0].endswith("]<div>Card title Nested description")
+    assert snap.elements[card[0][1 : card[0].index("]")]].role == "clickable"
     assert "Card title" not in [ln for ln in snap.text.splitlines() if ln not in lines]
-    assert any(ln.endswith("role=clickable>Inline handler") for ln in lines)
-    assert any(ln.endswith("role=clickable>Focusable") for ln in lines)
+    assert any(ln.endswith("]<div>Inline handler") for ln in lines)
+    assert any(ln.endswith("]<div>Focusable") for ln in lines)
+    assert "role=clickable" not in snap.text
     assert any(ln.endswith("<div role=tab selected>Tab one") for ln in lines)
     # The label wrapping the checkbox is not an extra element.
     assert sum("Remember me" in ln for ln in snap.text.splitlines()) == 1
-    assert any('<input type=checkbox label="Remember me">' in ln for ln in lines)
+    assert any(ln.endswith("]<checkbox>Remember me") for ln in lines)
 
 
 async def test_visually_hidden_checkbox_lists_its_label(page: Page) -> None:

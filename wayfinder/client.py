@@ -241,7 +241,7 @@ class Client(PublishedWorkflows, BrowserSessionCalls):
         """`run_task` for a request already built (and validated) as a `TaskRunRequest`."""
         rpc = _rpc_options(request_options)
         if request.run_with == "code":
-            return await self._run_code(request, rpc)
+            return await self._run_code(request, rpc, request_options)
         proxy = prepare_proxy(request.proxy_location, settings_of(self.temporal))
         request = request.model_copy(update={"proxy_location": proxy})
         if request.browser_session_id is not None:

@@ -14,6 +14,7 @@ from string import Formatter
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wayfinder.browser_options import BrowserOptions
 from wayfinder.errors import WayfinderError
 
 PUBLISHED_ID_PREFIX = "wpid_"
@@ -70,6 +71,9 @@ class PublishedWorkflow(BaseModel):
     parameters: list[WorkflowParameter]
     revisions: list[WorkflowRevision]
     """Oldest first; the last one is what reruns run."""
+    browser_options: BrowserOptions = Field(default_factory=BrowserOptions)
+    """The publishing run's browser options, which reruns use unless they override them (a
+    proxy URL's credentials only sealed)."""
 
     @property
     def revision_id(self) -> str:

@@ -37,6 +37,7 @@
     'menuitemradio', 'option', 'switch', 'combobox', 'textbox', 'listbox', 'slider',
     'spinbutton', 'searchbox', 'treeitem', 'scrollbar',
   ]);
+  const NO_SEMANTICS = new Set(['presentation', 'none', 'generic']);
   const SKIP = new Set([
     'script', 'style', 'noscript', 'template', 'head', 'meta', 'link', 'title', 'base',
     'datalist', 'option', 'optgroup',
@@ -106,6 +107,10 @@
       if (buf.length) buf.push(' ');
       return;
     }
+    const parent = node.parentElement;
+    // Text straight inside a closed <details> (not in an element that checkVisibility() could
+    // rule out) is not rendered, yet its range still reports a box.
+    if (parent && parent.localName === 'details' && !parent.open) return;
     range.selectNodeContents(node);
     const r = range.getBoundingClientRect();
     if (r.width === 0 && r.height === 0) return;
@@ -138,6 +143,21 @@
       if (r) return r;
     }
     return select.parentElement ? sizedRect(select.parentElement) : null;
+  }
+
+  function labelsShown() {
+    // Elements that name a listed form control through aria-labelledby: the control shows
+    // their text as its label="…", so (like a <label>'s) it is not repeated as a text line.
+    // Only short ones: a label value is trimmed to 80 characters.
+    const found = new Set();
+    for (const c of D.querySelectorAll('input[aria-labelledby], select[aria-labelledby], textarea[aria-labelledby]')) {
+      if (c.type === 'hidden' || !listable(c)) continue;
+      for (const id of c.getAttribute('aria-labelledby').trim().split(/\s+/)) {
+        const n = D.getElementById(id);
+        if (n && n !== c && !n.contains(c) && clean(n.textContent).length <= 80) found.add(n);
+      }
+    }
+    return found;
   }
 
   function listable(el) {
@@ -346,16 +366,22 @@
     if (FORM.has(tag) && attr(el, 'name')) A.push(['name', attr(el, 'name')]);
     const explicit = firstRole(el);
     const implicit = implicitRole(tag, type, el);
-    let shownRole = explicit && explicit !== implicit ? explicit : '';
-    if (!shownRole && !explicit) {
+    // Every listed element can be clicked, so a detected one (cursor, onclick, tabindex) shows
+    // no role: `role=clickable` would say nothing its [id] does not. A role that only erases
+    // semantics (presentation, none, generic) says nothing to the model either.
+    const semantic = NO_SEMANTICS.has(explicit) ? '' : explicit;
+    let shownRole = semantic && semantic !== implicit ? semantic : '';
+    let detected = '';
+    if (!semantic) {
       if (kind === 'editable') shownRole = 'textbox';
-      else if (kind === 'pointer') shownRole = 'clickable';
+      else if (kind === 'pointer') detected = 'clickable';
       else if (kind === 'label') {
-        shownRole = control.type === 'checkbox' || control.type === 'radio' ? control.type : 'clickable';
+        if (control.type === 'checkbox' || control.type === 'radio') shownRole = control.type;
+        else detected = 'clickable';
       }
     }
     if (shownRole) A.push(['role', shownRole]);
-    node.role = explicit || implicit || shownRole;
+    node.role = semantic || implicit || shownRole || detected;
 
     const label = FORM.has(tag) || explicit ? labelOf(el) : labelledBy(el);
     if (label && label !== text) A.push(['label', label]);
@@ -534,6 +560,14 @@
       return;
     }
 
+    if (namesControl.has(el) && !(isVis && interactKind(el, tag, style))) {
+      suppress++;
+      walkChildren(el, depth, isVis);
+      suppress--;
+      if (block) flush();
+      return;
+    }
+
     if (tag === 'label' && isVis) {
       const c = el.control;
       if (c && c.type !== 'hidden') {
@@ -574,6 +608,7 @@
     if (block) flush();
   }
 
+  const namesControl = labelsShown();
   if (D.documentElement) walk(D.documentElement, 0, true);
   flush();
   W.__wfNextId = next;

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from wayfinder.browser_options import BrowserOptions
 from wayfinder.scripts.model import Script
 
 WORKFLOW_TYPE = "PublishedWorkflow"
@@ -33,6 +34,9 @@ class PublishedState(BaseModel):
     source_run_id: str | None = None
     created_at: datetime
     revisions: list[StoredRevision] = Field(min_length=1)
+    browser: BrowserOptions = Field(default_factory=BrowserOptions)
+    """The publishing run's browser options (proxy sealed), what reruns open their browser
+    with unless they override them (`wayfinder.browser_options`)."""
 
     @property
     def current(self) -> StoredRevision:
@@ -50,9 +54,15 @@ def first_revision_id(workflow_id: str) -> str:
 
 
 def published_from(
-    workflow_id: str, run_id: str, title: str | None, script: Script, now: datetime
+    workflow_id: str,
+    run_id: str,
+    title: str | None,
+    script: Script,
+    now: datetime,
+    browser: BrowserOptions,
 ) -> PublishedState:
-    """A published workflow as it starts: one revision, the script of run `run_id`."""
+    """A published workflow as it starts: one revision, the script of run `run_id`, and the
+    browser options that run kept."""
     return PublishedState(
         workflow_id=workflow_id,
         title=title,
@@ -67,6 +77,7 @@ def published_from(
                 script=script,
             )
         ],
+        browser=browser,
     )
 
 

@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.activities import options
     from wayfinder.activities.contracts import BrowserLease
     from wayfinder.activities.script_contracts import PUBLISH_SCRIPT, PublishScriptInput
+    from wayfinder.browser_options import BrowserOptions
     from wayfinder.models import StepRecord, TaskRunRequest, TaskRunResponse
     from wayfinder.published import published_id
     from wayfinder.scripts.model import Script
@@ -38,7 +39,14 @@ async def publish_completed(
     workflow_id = published_id(state.run_id)
     await workflow.start_child_workflow(
         PublishedWorkflowEntity.run,
-        published_from(workflow_id, state.run_id, request.title, script, workflow.now()),
+        published_from(
+            workflow_id,
+            state.run_id,
+            request.title,
+            script,
+            workflow.now(),
+            BrowserOptions.kept_from(request),
+        ),
         id=workflow_id,
         parent_close_policy=ParentClosePolicy.ABANDON,
         memo=listing_memo(request.title, script),

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from wayfinder.browser_options import BrowserOptions
 from wayfinder.scripts.model import Script
 
 
@@ -24,3 +25,6 @@ class ScriptRunInput(BaseModel):
     title: str | None = None
     created_at: datetime
     app_url: str | None = None
+    browser: BrowserOptions = Field(default_factory=BrowserOptions)
+    """How to open the browser: the published workflow's options with the rerun's overrides
+    (proxy sealed or a name, as in a task run's history)."""

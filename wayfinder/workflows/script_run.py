@@ -25,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
         Checkpoint,
         ExtractInput,
         ExtractOutput,
-        LaunchBrowserInput,
         StepInput,
         StepResult,
     )
@@ -46,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.workflows.host_calls import OnHost, on_host
     from wayfinder.workflows.published_state import ADD_REVISION, StoredRevision
     from wayfinder.workflows.recovery import rebuild_browser
-    from wayfinder.workflows.run_browser import RunBrowser
+    from wayfinder.workflows.run_browser import own_browser
     from wayfinder.workflows.run_queries import RunQueries
     from wayfinder.workflows.script_inputs import ScriptRunInput
 
@@ -66,7 +65,7 @@ class ScriptRunWorkflow(RunQueries):
         self._steps: list[StepRecord] = []
         self._outcome: tuple[RunStatus, str | None] = (RunStatus.failed, "the run ended early")
         run_id = workflow.info().workflow_id
-        self._browser = RunBrowser(LaunchBrowserInput(run_id=run_id, url=run.values["url"]))
+        self._browser = own_browser(run_id, run.values["url"], run.browser)
         self._state = TaskRunResponse(
             run_id=run_id,
             status=RunStatus.queued,
