@@ -1,7 +1,7 @@
 """The published-workflow half of `wayfinder.Client`: publish a run, read and list published
 workflows, rerun them as code (`run_workflow`), and `run_task(run_with="code")`.
 
-A mixin of `Client`: it uses the client's Temporal connection, task queue and run waiting.
+A mixin of `Client`: it uses the client's Temporal connection, task queue and run reading.
 The store is `wayfinder.workflows.published` (one entity workflow per published workflow);
 reruns are `wayfinder.workflows.script_run`.
 """
@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import temporalio.client
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 from ulid import ULID
 
 from wayfinder.browser_options import OPTIONS, BrowserOptions, given_options
+from wayfinder.client_runs import RunReading
 from wayfinder.models import RunStatus, StepRecord, TaskRunRequest, TaskRunResponse
 from wayfinder.proxies import prepare_proxy
 from wayfinder.proxy_url import ProxyURL
@@ -38,7 +38,6 @@ from wayfinder.scripts.build import NotPublishableError
 from wayfinder.scripts.codegen import generate_code
 from wayfinder.scripts.model import Script
 from wayfinder.secrets import SecretBox
-from wayfinder.settings import Settings
 from wayfinder.urls import check_http_url
 from wayfinder.visibility import initial_search_attributes
 from wayfinder.workflows.inputs import TaskRunInput
@@ -49,42 +48,25 @@ from wayfinder.workflows.published_state import (
     WORKFLOW_TYPE,
     ListingMemo,
     PublishedState,
-    StoredRevision,
-    first_revision_id,
+    listing_memo,
+    published_from,
 )
 from wayfinder.workflows.script_inputs import ScriptRunInput
 from wayfinder.workflows.script_run import ScriptRunWorkflow
 
 if TYPE_CHECKING:
-    from wayfinder.client import RequestOptions
+    from wayfinder.request_options import RequestOptions
 
 
-class PublishedWorkflows:
+class PublishedWorkflows(RunReading):
     """Published workflows and code reruns (mixed into `Client`)."""
 
-    temporal: temporalio.client.Client
-    task_queue: str
-    settings: Settings
-
     if TYPE_CHECKING:
-
-        def _app_url(self, run_id: str) -> str | None: ...
-
-        async def get_run(
-            self, run_id: str, *, request_options: RequestOptions | dict[str, Any] | None = None
-        ) -> TaskRunResponse: ...
 
         async def start(
             self,
             request: TaskRunRequest,
             *,
-            request_options: RequestOptions | dict[str, Any] | None = None,
-        ) -> TaskRunResponse: ...
-
-        async def _wait_for_end(
-            self,
-            handle: temporalio.client.WorkflowHandle[Any, TaskRunResponse],
-            timeout: float,  # noqa: ASYNC109
             request_options: RequestOptions | dict[str, Any] | None = None,
         ) -> TaskRunResponse: ...
 
@@ -176,28 +158,13 @@ class PublishedWorkflows:
         rpc: dict[str, Any],
     ) -> None:
         title = request.title
-        now = datetime.now(UTC)
+        browser = BrowserOptions.kept_from(request)
         await call_temporal(self).start_workflow(
             PublishedWorkflowEntity.run,
-            PublishedState(
-                workflow_id=workflow_id,
-                title=title,
-                source_run_id=run_id,
-                created_at=now,
-                revisions=[
-                    StoredRevision(
-                        revision_id=first_revision_id(workflow_id),
-                        created_at=now,
-                        reason=f"published from {run_id}",
-                        run_id=run_id,
-                        script=script,
-                    )
-                ],
-                browser=BrowserOptions.kept_from(request),
-            ),
+            published_from(workflow_id, run_id, title, script, datetime.now(UTC), browser),
             id=workflow_id,
             task_queue=self.task_queue,
-            memo={MEMO: ListingMemo(title=title, prompt=script.prompt, url=script.url)},
+            memo=listing_memo(title, script),
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             **rpc,
         )
@@ -295,14 +262,7 @@ class PublishedWorkflows:
             **rpc,
         )
         if not request.wait_for_completion:
-            return TaskRunResponse(
-                run_id=run_id,
-                status=RunStatus.queued,
-                created_at=created_at,
-                app_url=self._app_url(run_id),
-                title=title,
-                workflow_id=state.workflow_id,
-            )
+            return self._queued(run_id, created_at, title, workflow_id=state.workflow_id)
         return await self._wait_for_end(handle, request.timeout, request_options)
 
     async def _rerun_with_agent(

@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from ulid import ULID
 
+from wayfinder.client_base import QUERY_TIMEOUT
 from wayfinder.errors import BrowserSessionClosedError, BrowserSessionNotFoundError
 from wayfinder.models import BrowserSessionResponse, BrowserSessionStatus
 from wayfinder.search_attributes import STATUS
@@ -25,13 +26,10 @@ from wayfinder.workflows.browser_session import SESSION_FAILED, BrowserSessionWo
 from wayfinder.workflows.session_messages import SESSION_WORKFLOW, BrowserSessionInput
 
 SESSION_ID_PREFIX = "pbs_"
-QUERY_TIMEOUT = timedelta(seconds=5)
 TIMEOUT_MEMO = "wayfinder_session_timeout"
 """Memo key of a session's timeout in minutes, so that a listing can show it."""
 MIN_TIMEOUT, MAX_TIMEOUT, DEFAULT_TIMEOUT = 5, 240, 60
 """Minutes a session may stay open: `create_browser_session(timeout=...)`."""
-
-
 
 
 class BrowserSessionRequest(BaseModel):

@@ -8,9 +8,8 @@ from typing import Any
 import temporalio.client
 from pydantic import BaseModel
 
-from wayfinder.plugin import WayfinderPlugin
+from wayfinder.client_base import settings_of
 from wayfinder.secrets import SecretBox
-from wayfinder.settings import Settings, get_settings
 from wayfinder.totp import code_from_content
 from wayfinder.workflows.totp_mailbox import (
     CODE_TTL,
@@ -42,7 +41,7 @@ async def send_totp_code(
     identifier = totp_identifier.strip()
     if not identifier:
         raise ValueError("totp_identifier must not be blank")
-    box = SecretBox.from_settings(_settings_of(temporal))
+    box = SecretBox.from_settings(settings_of(temporal))
     pushed = PushedCode(token=box.seal(code_from_content(content)))
     # Signal-with-start: signals the mailbox if it runs, else starts it with the signal.
     await temporal.start_workflow(
@@ -55,11 +54,3 @@ async def send_totp_code(
         **rpc,
     )
     return TotpCodeSent(totp_identifier=identifier, expires_at=datetime.now(UTC) + CODE_TTL)
-
-
-def _settings_of(temporal: temporalio.client.Client) -> Settings:
-    """The settings the client was connected with (its plugin's): they hold the secret key."""
-    plugin = next(
-        (p for p in temporal.config().get("plugins", []) if isinstance(p, WayfinderPlugin)), None
-    )
-    return plugin.settings if plugin is not None else get_settings()

@@ -4,9 +4,9 @@ Playwright. The program prints it as JSON."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
+from wayfinder.scripts.codegen_source import literal
 from wayfinder.scripts.model import ExtractionPlan, FieldSource
 
 _NUMBER = r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+"
@@ -54,21 +54,17 @@ class ExtractionCode:
     """The line in `run()` that prints the data."""
 
 
-def _lit(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
 def _regex(pattern: str) -> str:
     """A raw string literal for a regex where one can be written, else an escaped one."""
     if '"' in pattern or "\n" in pattern or pattern.endswith("\\"):
-        return _lit(pattern)
+        return literal(pattern)
     return f'r"{pattern}"'
 
 
 def _read_call(source: FieldSource) -> str:
-    args = ["row", _lit(source.selector)]
+    args = ["row", literal(source.selector)]
     if source.attribute is not None:
-        args.append(f"attribute={_lit(source.attribute)}")
+        args.append(f"attribute={literal(source.attribute)}")
     if source.pattern is not None:
         args.append(f"pattern={_regex(source.pattern)}")
     read = f"read({', '.join(args)})"
@@ -77,7 +73,7 @@ def _read_call(source: FieldSource) -> str:
 
 def extraction_code(plan: ExtractionPlan) -> ExtractionCode:
     kinds = {f.type for f in plan.fields}
-    constants = [f"ROWS = {_lit(plan.rows)}  # where the run found its records"]
+    constants = [f"ROWS = {literal(plan.rows)}  # where the run found its records"]
     functions = [_READ]
     if kinds & {"number", "integer"}:
         constants.append(f"NUMBER = re.compile({_regex(_NUMBER)})")
@@ -87,12 +83,12 @@ def extraction_code(plan: ExtractionPlan) -> ExtractionCode:
     rows = "page.locator(ROWS).all()" + (f"[:{plan.limit}]" if plan.limit else "")
     fields = []
     for source in plan.fields:
-        line = f"            {_lit(source.field)}: {_read_call(source)},"
+        line = f"            {literal(source.field)}: {_read_call(source)},"
         fields.append(line if len(line) <= 100 else f"{line}  # noqa: E501")
     result = {
         "array": "records",
         "object": "records[0] if records else None",
-        "object_with_array": f"{{{_lit(plan.array_field or '')}: records}}",
+        "object_with_array": f"{{{literal(plan.array_field or '')}: records}}",
     }[plan.shape]
     functions.append(
         "\n\ndef extract(page: Page) -> object:\n"

@@ -5,6 +5,7 @@ Pure functions of Temporal's exception types, safe in the workflow sandbox.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError, TimeoutType
@@ -19,6 +20,24 @@ class Loss(Enum):
     """The worker process holding the browser stopped answering: rebuild on any worker."""
     browser = "browser"
     """Chromium or a tab crashed under a live worker: rebuild on the same worker."""
+
+
+@dataclass(frozen=True)
+class LostBrowser:
+    """A host activity failed because the run's browser is gone: how, why, and what the
+    activity was doing (its last heartbeat note) when it went."""
+
+    loss: Loss
+    reason: str
+    interrupted: str | None
+
+
+def lost_browser(error: ActivityError) -> LostBrowser | None:
+    """The lost browser a failed host activity means; None when the browser is not lost."""
+    loss = browser_loss(error)
+    if loss is None:
+        return None
+    return LostBrowser(loss, loss_description(error), interrupted_action(error))
 
 
 def innermost(error: ActivityError) -> BaseException:

@@ -4,6 +4,7 @@ visibility shows of it. Pydantic only: imported by the entity, the reruns and th
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -50,3 +51,36 @@ class ListingMemo(BaseModel):
 
 def first_revision_id(workflow_id: str) -> str:
     return f"rev_{workflow_id.removeprefix('wpid_')[-12:].lower()}_1"
+
+
+def published_from(
+    workflow_id: str,
+    run_id: str,
+    title: str | None,
+    script: Script,
+    now: datetime,
+    browser: BrowserOptions,
+) -> PublishedState:
+    """A published workflow as it starts: one revision, the script of run `run_id`, and the
+    browser options that run kept."""
+    return PublishedState(
+        workflow_id=workflow_id,
+        title=title,
+        source_run_id=run_id,
+        created_at=now,
+        revisions=[
+            StoredRevision(
+                revision_id=first_revision_id(workflow_id),
+                created_at=now,
+                reason=f"published from {run_id}",
+                run_id=run_id,
+                script=script,
+            )
+        ],
+        browser=browser,
+    )
+
+
+def listing_memo(title: str | None, script: Script) -> dict[str, Any]:
+    """The memo of a published workflow's entity: what `list_workflows` shows of it."""
+    return {MEMO: ListingMemo(title=title, prompt=script.prompt, url=script.url)}

@@ -19,13 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.published import published_id
     from wayfinder.scripts.model import Script
     from wayfinder.workflows.published import PublishedWorkflowEntity
-    from wayfinder.workflows.published_state import (
-        MEMO,
-        ListingMemo,
-        PublishedState,
-        StoredRevision,
-        first_revision_id,
-    )
+    from wayfinder.workflows.published_state import listing_memo, published_from
 
 
 async def publish_completed(
@@ -45,24 +39,16 @@ async def publish_completed(
     workflow_id = published_id(state.run_id)
     await workflow.start_child_workflow(
         PublishedWorkflowEntity.run,
-        PublishedState(
-            workflow_id=workflow_id,
-            title=request.title,
-            source_run_id=state.run_id,
-            created_at=workflow.now(),
-            revisions=[
-                StoredRevision(
-                    revision_id=first_revision_id(workflow_id),
-                    created_at=workflow.now(),
-                    reason=f"published from {state.run_id}",
-                    run_id=state.run_id,
-                    script=script,
-                )
-            ],
-            browser=BrowserOptions.kept_from(request),
+        published_from(
+            workflow_id,
+            state.run_id,
+            request.title,
+            script,
+            workflow.now(),
+            BrowserOptions.kept_from(request),
         ),
         id=workflow_id,
         parent_close_policy=ParentClosePolicy.ABANDON,
-        memo={MEMO: ListingMemo(title=request.title, prompt=script.prompt, url=script.url)},
+        memo=listing_memo(request.title, script),
     )
     return workflow_id

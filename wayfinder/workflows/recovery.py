@@ -8,7 +8,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from wayfinder.actions import RecoverAction
     from wayfinder.models import StepRecord, TaskRunResponse
-    from wayfinder.workflows.failures import Loss
+    from wayfinder.workflows.failures import LostBrowser
     from wayfinder.workflows.run_browser import RunBrowser
     from wayfinder.workflows.session_browser import SessionBrowser
 
@@ -19,28 +19,29 @@ MAX_RECOVERIES = 3
 async def rebuild_browser(
     browser: RunBrowser | SessionBrowser,
     state: TaskRunResponse,
-    loss: Loss,
-    reason: str,
+    steps: list[StepRecord],
+    lost: LostBrowser,
     *,
-    interrupted: str | None,
-    number: int,
     fallback_url: str,
-) -> StepRecord:
+) -> None:
     """Rebuild `browser` from its last checkpoint on a live worker, counting the recovery on
-    `state`; returns the step-log entry that records it (numbered `number`).
+    `state` and adding the entry that records it to the step log `steps`.
 
     Past `MAX_RECOVERIES` the run fails instead (ApplicationError).
     """
     if state.recoveries >= MAX_RECOVERIES:
         raise ApplicationError(
-            f"the run lost its browser {MAX_RECOVERIES + 1} times; the last time: {reason}"
+            f"the run lost its browser {MAX_RECOVERIES + 1} times; the last time: {lost.reason}"
         )
     state.recoveries += 1
-    workflow.logger.warning("run %s lost its browser: %s", state.run_id, reason)
-    await browser.rebuild(loss)
+    number = len(steps) + 1
+    workflow.logger.warning("run %s lost its browser: %s", state.run_id, lost.reason)
+    await browser.rebuild(lost.loss)
     checkpoint = browser.checkpoint
-    return StepRecord(
-        number=number,
-        action=RecoverAction(reason=reason, interrupted=interrupted),
-        url=(checkpoint.url if checkpoint else None) or fallback_url,
+    steps.append(
+        StepRecord(
+            number=number,
+            action=RecoverAction(reason=lost.reason, interrupted=lost.interrupted),
+            url=(checkpoint.url if checkpoint else None) or fallback_url,
+        )
     )

@@ -26,8 +26,10 @@ with workflow.unsafe.imports_passed_through():
         LaunchBrowserInput,
         launch_queue,
     )
-    from wayfinder.models import FileInfo, RecordingSegment, SkippedDownload
+    from wayfinder.browser_options import BrowserOptions
+    from wayfinder.models import FileInfo, RecordingSegment, SkippedDownload, TaskRunRequest
     from wayfinder.workflows.failures import Loss, browser_loss, failure_reason
+    from wayfinder.workflows.session_browser import SessionBrowser
 
 
 class RunBrowser:
@@ -148,3 +150,34 @@ class RunBrowser:
             # The run's outcome stands; that browser went with its host.
             workflow.logger.warning("closing a browser failed: %s", failure_reason(exc))
             return None
+
+
+def browser_of(request: TaskRunRequest, run_id: str) -> RunBrowser | SessionBrowser:
+    """The task run's browser: its browser session's when it runs in one, else its own,
+    launched with what the request asks of the browser context."""
+    if request.browser_session_id is not None:
+        return SessionBrowser(
+            request.browser_session_id,
+            run_id=run_id,
+            url=request.url,
+            screenshot_scrolls=request.max_screenshot_scrolls or 0,
+        )
+    return own_browser(run_id, request.url, request)
+
+
+def own_browser(
+    run_id: str, url: str | None, options: TaskRunRequest | BrowserOptions
+) -> RunBrowser:
+    """A browser of the run's own, launched at `url` with the browser options of a task run's
+    request or of a code rerun (the same fields)."""
+    return RunBrowser(
+        LaunchBrowserInput(
+            run_id=run_id,
+            url=url,
+            browser_address=options.browser_address,
+            user_agent=options.user_agent,
+            extra_http_headers=options.extra_http_headers,
+            proxy=options.proxy_location,
+        ),
+        screenshot_scrolls=options.max_screenshot_scrolls or 0,
+    )

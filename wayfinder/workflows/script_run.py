@@ -18,7 +18,6 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from wayfinder.actions import RecoverAction
     from wayfinder.activities import options
     from wayfinder.activities.contracts import (
         EXTRACT_OUTPUT,
@@ -26,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
         Checkpoint,
         ExtractInput,
         ExtractOutput,
-        LaunchBrowserInput,
         StepInput,
         StepResult,
     )
@@ -41,21 +39,17 @@ with workflow.unsafe.imports_passed_through():
     from wayfinder.feedback import Feedback, Healing
     from wayfinder.models import RunStatus, ScriptRunResponse, StepRecord, TaskRunResponse
     from wayfinder.scripts.model import ScriptStep
-    from wayfinder.workflows import healing, outcome
+    from wayfinder.workflows import healing, outcome, step_log
     from wayfinder.workflows.artifact_links import add_artifacts
-    from wayfinder.workflows.failures import (
-        browser_loss,
-        failure_reason,
-        interrupted_action,
-        loss_description,
-    )
+    from wayfinder.workflows.failures import LostBrowser, failure_reason
+    from wayfinder.workflows.host_calls import OnHost, on_host
     from wayfinder.workflows.published_state import ADD_REVISION, StoredRevision
     from wayfinder.workflows.recovery import rebuild_browser
-    from wayfinder.workflows.run_browser import RunBrowser
+    from wayfinder.workflows.run_browser import own_browser
+    from wayfinder.workflows.run_queries import RunQueries
     from wayfinder.workflows.script_inputs import ScriptRunInput
 
 T = TypeVar("T")
-HostInput = ScriptStepInput | StepInput | ExtractInput | ExtractByPlanInput
 
 
 class _StepBroken(Exception):
@@ -63,7 +57,7 @@ class _StepBroken(Exception):
 
 
 @workflow.defn(name="ScriptRunWorkflow")
-class ScriptRunWorkflow:
+class ScriptRunWorkflow(RunQueries):
     @workflow.init
     def __init__(self, run: ScriptRunInput) -> None:
         self._input = run
@@ -71,18 +65,7 @@ class ScriptRunWorkflow:
         self._steps: list[StepRecord] = []
         self._outcome: tuple[RunStatus, str | None] = (RunStatus.failed, "the run ended early")
         run_id = workflow.info().workflow_id
-        browser = run.browser
-        self._browser = RunBrowser(
-            LaunchBrowserInput(
-                run_id=run_id,
-                url=run.values["url"],
-                browser_address=browser.browser_address,
-                user_agent=browser.user_agent,
-                extra_http_headers=browser.extra_http_headers,
-                proxy=browser.proxy_location,
-            ),
-            screenshot_scrolls=browser.max_screenshot_scrolls or 0,
-        )
+        self._browser = own_browser(run_id, run.values["url"], run.browser)
         self._state = TaskRunResponse(
             run_id=run_id,
             status=RunStatus.queued,
@@ -103,14 +86,6 @@ class ScriptRunWorkflow:
     def _script_run(self) -> ScriptRunResponse:
         assert self._state.script_run is not None
         return self._state.script_run
-
-    @workflow.query(name="get_run")
-    def get_run(self) -> TaskRunResponse:
-        return self._state
-
-    @workflow.query(name="get_steps")
-    def get_steps(self, after: int = 0) -> list[StepRecord]:
-        return [step for step in self._steps if step.number > after]
 
     @workflow.run
     async def run(self, run: ScriptRunInput) -> TaskRunResponse:
@@ -160,7 +135,7 @@ class ScriptRunWorkflow:
                 index, start = self._resume_at, 0
                 continue
             for record in result.records:
-                self._record(record)
+                step_log.record(self._state, self._steps, record)
             broken = result.broken
             self._checkpointed(result.checkpoint, index + result.done)
             index, start = index + result.done, 0
@@ -215,7 +190,7 @@ class ScriptRunWorkflow:
             return None
         self._recovered_from = None
         record = result.records[0]
-        self._record(record)
+        step_log.record(self._state, self._steps, record)
         self._checkpointed(result.checkpoint, step_index)
         if record.error or record.target is None:
             raise _StepBroken(
@@ -277,40 +252,16 @@ class ScriptRunWorkflow:
         )
         self._script_run.new_revision_id = revision_id
 
-    async def _on_host(self, activity: str, arg: HostInput, result_type: type[T]) -> T | None:
+    async def _on_host(self, activity: str, arg: OnHost, result_type: type[T]) -> T | None:
         """A host activity of the run's browser; None when the browser was lost and rebuilt."""
         kind = options.HOST_STEP if activity in (TAKE_STEP, EXTRACT_OUTPUT) else options.SCRIPT_STEP
-        try:
-            return await workflow.execute_activity(
-                activity,
-                arg,
-                task_queue=arg.lease.host_queue,
-                result_type=result_type,
-                **kind.kwargs(),
-            )
-        except ActivityError as exc:
-            loss = browser_loss(exc)
-            if loss is None:
-                raise
-            reason = loss_description(exc)
-            self._steps.append(
-                await rebuild_browser(
-                    self._browser,
-                    self._state,
-                    loss,
-                    reason,
-                    interrupted=interrupted_action(exc),
-                    number=len(self._steps) + 1,
-                    fallback_url=self._input.values["url"],
-                )
-            )
-            self._recovered_from = reason
-            return None
+        return await on_host(activity, arg, result_type, kind, recover=self._recover)
 
-    def _record(self, record: StepRecord) -> None:
-        self._steps.append(record)
-        self._state.step_count = sum(
-            1 for step in self._steps if not isinstance(step.action, RecoverAction)
+    async def _recover(self, lost: LostBrowser) -> None:
+        """Rebuild the browser from the last checkpoint; the replay goes back to the step
+        after it (`_resume_at`)."""
+        fallback_url = self._input.values["url"]
+        await rebuild_browser(
+            self._browser, self._state, self._steps, lost, fallback_url=fallback_url
         )
-        self._state.usage += record.usage
-        workflow.set_current_details(f"step {record.number}: {record.summary()}")
+        self._recovered_from = lost.reason

@@ -14,17 +14,11 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from wayfinder.actions import (
-        CompleteAction,
-        EnterVerificationCodeAction,
-        RecoverAction,
-        TerminateAction,
-    )
+    from wayfinder.actions import CompleteAction, EnterVerificationCodeAction, TerminateAction
     from wayfinder.activities import options
     from wayfinder.activities.contracts import (
         TAKE_STEP,
         VERIFY_COMPLETION,
-        LaunchBrowserInput,
         StepInput,
         StepResult,
         VerifyInput,
@@ -37,25 +31,20 @@ with workflow.unsafe.imports_passed_through():
     )
     from wayfinder.feedback import Feedback, PastStep
     from wayfinder.models import RunStatus, StepRecord, TaskRunResponse
-    from wayfinder.workflows import loops, outcome, webhook
+    from wayfinder.workflows import loops, outcome, step_log, webhook
     from wayfinder.workflows.artifact_links import add_artifacts
-    from wayfinder.workflows.error_codes import ask_error_code
-    from wayfinder.workflows.failures import (
-        Loss,
-        browser_loss,
-        failure_reason,
-        interrupted_action,
-        loss_description,
-    )
+    from wayfinder.workflows.error_codes import map_error_code, with_error_code
+    from wayfinder.workflows.failures import LostBrowser, failure_reason
+    from wayfinder.workflows.host_calls import OnHost, on_host
     from wayfinder.workflows.inputs import RunProgress, TaskRunInput
     from wayfinder.workflows.publishing import publish_completed
     from wayfinder.workflows.recovery import rebuild_browser
-    from wayfinder.workflows.run_browser import RunBrowser
+    from wayfinder.workflows.run_browser import RunBrowser, browser_of
+    from wayfinder.workflows.run_queries import RunQueries
     from wayfinder.workflows.session_browser import SessionBrowser
     from wayfinder.workflows.session_messages import GRANTED, SessionGrant
 
 T = TypeVar("T")
-HostInput = StepInput | VerifyInput | EnterCodeInput
 
 HISTORY_LINES = 40
 """Earlier steps shown to the model; older ones are counted, not listed."""
@@ -65,7 +54,7 @@ STEPS_PER_EXECUTION = 200
 
 
 @workflow.defn(name="TaskRunWorkflow")
-class TaskRunWorkflow:
+class TaskRunWorkflow(RunQueries):
     @workflow.init
     def __init__(self, run: TaskRunInput) -> None:
         request = run.request
@@ -73,26 +62,9 @@ class TaskRunWorkflow:
         self._steps: list[StepRecord] = []
         self._cancel_requested = False
         self._outcome: tuple[RunStatus, str | None] = (RunStatus.failed, "the run ended early")
-        self._browser: RunBrowser | SessionBrowser
-        if request.browser_session_id is not None:
-            self._browser = SessionBrowser(
-                request.browser_session_id,
-                run_id=workflow.info().workflow_id,
-                url=request.url,
-                screenshot_scrolls=request.max_screenshot_scrolls or 0,
-            )
-        else:
-            self._browser = RunBrowser(
-                LaunchBrowserInput(
-                    run_id=workflow.info().workflow_id,
-                    url=request.url,
-                    browser_address=request.browser_address,
-                    user_agent=request.user_agent,
-                    extra_http_headers=request.extra_http_headers,
-                    proxy=request.proxy_location,
-                ),
-                screenshot_scrolls=request.max_screenshot_scrolls or 0,
-            )
+        self._browser: RunBrowser | SessionBrowser = browser_of(
+            request, workflow.info().workflow_id
+        )
         self._recovered_from: str | None = None
         self._interrupted: str | None = None
         """What the step in flight was doing when the browser was lost, if its host said."""
@@ -125,15 +97,6 @@ class TaskRunWorkflow:
         self._used_codes = progress.used_codes
         self._first_entry = len(self._steps) + 1
 
-    @workflow.query(name="get_run")
-    def get_run(self) -> TaskRunResponse:
-        return self._state
-
-    @workflow.query(name="get_steps")
-    def get_steps(self, after: int = 0) -> list[StepRecord]:
-        """Steps numbered above `after`: lets a client follow a run step by step."""
-        return [step for step in self._steps if step.number > after]
-
     @workflow.signal(name=GRANTED)
     def session_granted(self, grant: SessionGrant) -> None:
         """The answer of the run's browser session (see `session_messages`)."""
@@ -163,7 +126,9 @@ class TaskRunWorkflow:
             self._finish(RunStatus.failed, failure_reason(exc))
         except ApplicationError as exc:
             self._finish(RunStatus.failed, exc.message)
-        await self._map_error_code()
+        self._outcome = await map_error_code(
+            self._request, self._state, self._outcome, self._history(), self._browser.lease
+        )
         # Not in a `finally`: a continue-as-new leaves through here too, and keeps the browser.
         await self._browser.close()
         add_artifacts(self._state, self._browser)
@@ -221,7 +186,7 @@ class TaskRunWorkflow:
             self._recovered_from = self._interrupted = None
             self._browser.checkpoint = result.checkpoint or self._browser.checkpoint
             for record in result.records:
-                self._record(record)
+                step_log.record(self._state, self._steps, record)
             last = result.records[-1]
             if isinstance(last.action, EnterVerificationCodeAction):
                 # Taken alone (activities/answer.py); typed by its own activity, which fetches
@@ -325,7 +290,7 @@ class TaskRunWorkflow:
     async def _on_host(
         self,
         activity: str,
-        arg: HostInput,
+        arg: OnHost,
         result_type: type[T],
         activity_options: options.ActivityOptions = options.HOST_STEP,
     ) -> T | None:
@@ -334,43 +299,28 @@ class TaskRunWorkflow:
         None if the run was canceled meanwhile, or if the browser was lost and has been
         rebuilt from the last checkpoint: either way the loop starts over from its top.
         """
-        try:
-            return await self._unless_canceled(
-                workflow.start_activity(
-                    activity,
-                    arg,
-                    task_queue=arg.lease.host_queue,
-                    result_type=result_type,
-                    **activity_options.kwargs(),
-                )
-            )
-        except ActivityError as exc:
-            loss = browser_loss(exc)
-            if loss is None:
-                raise
-            await self._recover(loss, loss_description(exc), interrupted_action(exc))
-            return None
+        return await on_host(
+            activity,
+            arg,
+            result_type,
+            activity_options,
+            recover=self._recover,
+            wait=self._unless_canceled,
+        )
 
-    async def _recover(self, loss: Loss, reason: str, interrupted: str | None) -> None:
+    async def _recover(self, lost: LostBrowser) -> None:
         """Rebuild the run's browser from its last checkpoint, on a live worker.
 
         The step in flight is not replayed: the next step observes the rebuilt page and the
         model is told that the interrupted action may or may not have taken effect.
         """
-        self._steps.append(
-            await rebuild_browser(
-                self._browser,
-                self._state,
-                loss,
-                reason,
-                interrupted=interrupted,
-                number=len(self._steps) + 1,
-                fallback_url=self._request.url or "about:blank",
-            )
+        fallback_url = self._request.url or "about:blank"
+        await rebuild_browser(
+            self._browser, self._state, self._steps, lost, fallback_url=fallback_url
         )
-        self._recovered_from = reason
-        self._interrupted = interrupted
-        workflow.set_current_details(f"recovered: {reason}")
+        self._recovered_from = lost.reason
+        self._interrupted = lost.interrupted
+        workflow.set_current_details(f"recovered: {lost.reason}")
 
     async def _unless_canceled(self, handle: workflow.ActivityHandle[T]) -> T | None:
         """Await an activity, or cancel it and return None if the run is canceled meanwhile."""
@@ -387,13 +337,7 @@ class TaskRunWorkflow:
         return None
 
     def _action_count(self) -> int:
-        return sum(1 for step in self._steps if not isinstance(step.action, RecoverAction))
-
-    def _record(self, record: StepRecord) -> None:
-        self._steps.append(record)
-        self._state.step_count = self._action_count()
-        self._state.usage += record.usage
-        workflow.set_current_details(f"step {record.number}: {record.summary()}")
+        return step_log.action_count(self._steps)
 
     def _history(self) -> list[PastStep]:
         return [PastStep.of(step) for step in self._steps[-HISTORY_LINES:]]
@@ -401,46 +345,10 @@ class TaskRunWorkflow:
     def _terminate(self, action: TerminateAction) -> None:
         reason = action.reason
         if action.error_code:
-            reason = self._with_error_code(action.error_code, reason, reasoning=reason)
+            reason = with_error_code(
+                self._request, self._state, action.error_code, reason, reasoning=reason
+            )
         self._finish(RunStatus.terminated, reason)
-
-    def _with_error_code(self, code: str, reason: str, *, reasoning: str) -> str:
-        """Put the user's `code` in the output; returns the failure reason that names it."""
-        described = (self._request.error_code_mapping or {}).get(code, "")
-        self._state.output = {
-            "error_code": code,
-            "error_description": described,
-            "reasoning": reasoning,
-        }
-        because = reason if reasoning == reason else f"{reason}; {reasoning}"
-        return f"{code}: {described} ({because})"
-
-    async def _map_error_code(self) -> None:
-        """A run that failed or ran out of steps: the model names the user's code, if any."""
-        status, reason = self._outcome
-        if not self._request.error_code_mapping or status not in (
-            RunStatus.failed,
-            RunStatus.timed_out,
-        ):
-            return
-        # Runs that reached their ending before this question existed replay without it.
-        if not workflow.patched("error-code-on-every-ending"):
-            return
-        failure = reason or f"the run ended {status.value}"
-        try:
-            answer = await ask_error_code(
-                self._request, failure, self._history(), self._browser.lease
-            )
-        except asyncio.CancelledError:
-            self._finish(RunStatus.canceled, "the run was canceled")
-            return
-        if answer is None:
-            return
-        self._state.usage += answer.usage
-        if answer.code is not None:
-            self._finish(
-                status, self._with_error_code(answer.code, failure, reasoning=answer.reasoning)
-            )
 
     def _finish(self, status: RunStatus, reason: str | None = None) -> None:
         self._outcome = (status, reason)
