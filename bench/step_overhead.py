@@ -21,6 +21,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Page, async_playwright
@@ -61,6 +62,34 @@ class PageFigures:
     checkpoint_ms: float
     """Time to capture the checkpoint a step returns."""
     checkpoint_bytes: int
+
+
+def _tree_cpu_s() -> float:
+    """CPU seconds used so far by this process and its descendants (the worker, Node's
+    Playwright driver, Chromium, the Temporal dev server), exited ones included through their
+    parents: unlike wall time, barely moved by what else runs on the machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        # After the command: state, ppid, ... utime (12th), stime, cutime, cstime.
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = sum(int(f) for f in fields[11:15])
+
+    def ours(pid: int) -> bool:
+        while pid > 1:
+            if pid == os.getpid():
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    return sum(t for pid, t in used.items() if ours(pid)) / ticks
 
 
 async def _median_ms(fn: Callable[[], Awaitable[Any]], times: int = 5) -> float:
@@ -152,6 +181,7 @@ async def main(repeat: int) -> None:
                 url=sites.url + "/news",
                 wait_for_completion=True,
             )
+            cpu_before = _tree_cpu_s()
             step_ms: list[int] = []
             records = 0
             per_step_wall: list[float] = []
@@ -174,6 +204,7 @@ async def main(repeat: int) -> None:
                         f"{name:<10}{len(steps):>6}{wall:>9.2f}{wall / len(steps):>9.2f}"
                         f"{run.usage.model_calls:>13}"
                     )
+            cpu_per_step = (_tree_cpu_s() - cpu_before) / len(step_ms)
         figures, actions = await page_figures(sites.url)
     print()
     print(
@@ -184,6 +215,10 @@ async def main(repeat: int) -> None:
     print(
         f"take_step time per recorded action (an answer may hold several): "
         f"{sum(step_ms) / records:.0f} ms over {records} actions"
+    )
+    print(
+        f"CPU time of all processes per take_step call (incl. launch, verify, close): "
+        f"{cpu_per_step * 1000:.0f} ms"
     )
     print(
         f"run wall time per step (incl. launch, verify, close): "
