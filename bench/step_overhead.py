@@ -111,27 +111,31 @@ class ActionFigures:
     """`execute_action`, settling included."""
     after_ms: float
     """Recording what the page showed after it (`ActionRecorder.finish`)."""
+    cpu_ms: float
+    """CPU time of all processes (Python, Node's driver, Chromium) for the three."""
 
 
 async def _action_ms(page: Page, url: str, name: str, make: Callable[[str], Any]) -> ActionFigures:
     """The parts of an action on the element called `name`, on a fresh load each time."""
-    spent: dict[str, list[float]] = {"record": [], "execute": [], "after": []}
+    spent: dict[str, list[float]] = {"record": [], "execute": [], "after": [], "cpu": []}
     for _ in range(5):
         await page.goto(url)
         snapshot = await take_snapshot(page)
         (element_id,) = [e.id for e in snapshot.elements.values() if e.name == name]
         action = make(element_id)
+        cpu = _tree_cpu_s()
         started = time.perf_counter()
         recorder = await ActionRecorder.start(page, snapshot, action)
         recorded = time.perf_counter()
         page = await execute_action(page, snapshot, action)
         executed = time.perf_counter()
         await recorder.finish(page)
+        spent["cpu"].append((_tree_cpu_s() - cpu) * 1000)
         spent["record"].append((recorded - started) * 1000)
         spent["execute"].append((executed - recorded) * 1000)
         spent["after"].append((time.perf_counter() - executed) * 1000)
     median = {part: statistics.median(ms) for part, ms in spent.items()}
-    return ActionFigures(median["record"], median["execute"], median["after"])
+    return ActionFigures(median["record"], median["execute"], median["after"], median["cpu"])
 
 
 async def page_figures(base: str) -> tuple[dict[str, PageFigures], dict[str, ActionFigures]]:
@@ -233,12 +237,13 @@ async def main(repeat: int) -> None:
             f"{page.checkpoint_bytes:>5} bytes"
         )
     print("per action (median of 5): recording its element, execute_action (settling included),")
-    print("recording the page after it")
+    print("recording the page after it; and the CPU time all processes spent on them")
     for name, parts in actions.items():
         print(
             f"  {name:<24}record {parts.record_ms:5.0f} ms   execute {parts.execute_ms:5.0f} ms   "
             f"after {parts.after_ms:4.0f} ms   total "
-            f"{parts.record_ms + parts.execute_ms + parts.after_ms:5.0f} ms"
+            f"{parts.record_ms + parts.execute_ms + parts.after_ms:5.0f} ms   "
+            f"CPU {parts.cpu_ms:4.0f} ms"
         )
 
 
