@@ -149,7 +149,7 @@ async def test_every_action_of_one_answer_is_recorded_with_the_page_after_it(
 ) -> None:
     # The fake model fills the whole form in one answer: six actions, one step.
     run = await client.run_task(
-        'Fill "Ada Lovelace" into "Name", fill "ada@example.com" into "Email", select "Billing" '
+        'Fill "Grace Hopper" into "Name", fill "grace@example.com" into "Email", select "Billing" '
         'from "Topic", fill "Hello." into "Message", check "I agree", then click "Send".',
         url=f"{sites.url}/contact",
         wait_for_completion=True,
@@ -172,4 +172,4 @@ async def test_every_action_of_one_answer_is_recorded_with_the_page_after_it(
     assert [s.after.url for s in acted if s.after] == [f"{sites.url}/contact"] * 6
     assert acted[-2].after is not None and acted[-2].after.text is None
     assert acted[-1].after is not None
-    assert acted[-1].after.text == "Thank you, Ada Lovelace! We received your message."
+    assert acted[-1].after.text == "Thank you, Grace Hopper! We received your message."
