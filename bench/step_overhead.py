@@ -5,7 +5,8 @@ Messages API, which answers in milliseconds, so the time per step is Wayfinder's
 snapshot, screenshot, the model call's round trip, action, settling and the checkpoint. Then
 times those parts one by one on the fixture pages: for each page the size of its description in
 estimated tokens, and the time of its description, screenshot and checkpoint; for each kind of
-action, the time `execute_action` takes (settling included). The machine's load average is
+action, the time of recording its element (for publishing), of `execute_action` (settling
+included) and of recording what the page showed after it. The machine's load average is
 printed with the figures: on a shared machine it moves them more than any change does.
 
     .venv/bin/python -m bench.step_overhead [--repeat 3]
@@ -20,6 +21,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Page, async_playwright
@@ -30,6 +32,7 @@ from wayfinder.actions import ClickAction, InputTextAction, SelectOptionAction
 from wayfinder.browser.actions import execute_action
 from wayfinder.browser.checkpoint import capture
 from wayfinder.browser.host import CHROMIUM_ARGS, find_chromium
+from wayfinder.browser.locators import ActionRecorder
 from wayfinder.browser.snapshot import take_snapshot
 
 TASKS = [
@@ -61,6 +64,34 @@ class PageFigures:
     checkpoint_bytes: int
 
 
+def _tree_cpu_s() -> float:
+    """CPU seconds used so far by this process and its descendants (the worker, Node's
+    Playwright driver, Chromium, the Temporal dev server), exited ones included through their
+    parents: unlike wall time, barely moved by what else runs on the machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        # After the command: state, ppid, ... utime (12th), stime, cutime, cstime.
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = sum(int(f) for f in fields[11:15])
+
+    def ours(pid: int) -> bool:
+        while pid > 1:
+            if pid == os.getpid():
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    return sum(t for pid, t in used.items() if ours(pid)) / ticks
+
+
 async def _median_ms(fn: Callable[[], Awaitable[Any]], times: int = 5) -> float:
     spent = []
     for _ in range(times):
@@ -70,20 +101,44 @@ async def _median_ms(fn: Callable[[], Awaitable[Any]], times: int = 5) -> float:
     return statistics.median(spent)
 
 
-async def _action_ms(page: Page, url: str, name: str, make: Callable[[str], Any]) -> float:
-    """Median time of `execute_action` on the element called `name`, on a fresh load each time."""
-    spent = []
+@dataclass
+class ActionFigures:
+    """Median ms of the parts of one element action, as a step runs them."""
+
+    record_ms: float
+    """Recording its element for publishing (`ActionRecorder.start`), before it acts."""
+    execute_ms: float
+    """`execute_action`, settling included."""
+    after_ms: float
+    """Recording what the page showed after it (`ActionRecorder.finish`)."""
+    cpu_ms: float
+    """CPU time of all processes (Python, Node's driver, Chromium) for the three."""
+
+
+async def _action_ms(page: Page, url: str, name: str, make: Callable[[str], Any]) -> ActionFigures:
+    """The parts of an action on the element called `name`, on a fresh load each time."""
+    spent: dict[str, list[float]] = {"record": [], "execute": [], "after": [], "cpu": []}
     for _ in range(5):
         await page.goto(url)
         snapshot = await take_snapshot(page)
         (element_id,) = [e.id for e in snapshot.elements.values() if e.name == name]
+        action = make(element_id)
+        cpu = _tree_cpu_s()
         started = time.perf_counter()
-        await execute_action(page, snapshot, make(element_id))
-        spent.append((time.perf_counter() - started) * 1000)
-    return statistics.median(spent)
+        recorder = await ActionRecorder.start(page, snapshot, action)
+        recorded = time.perf_counter()
+        page = await execute_action(page, snapshot, action)
+        executed = time.perf_counter()
+        await recorder.finish(page)
+        spent["cpu"].append((_tree_cpu_s() - cpu) * 1000)
+        spent["record"].append((recorded - started) * 1000)
+        spent["execute"].append((executed - recorded) * 1000)
+        spent["after"].append((time.perf_counter() - executed) * 1000)
+    median = {part: statistics.median(ms) for part, ms in spent.items()}
+    return ActionFigures(median["record"], median["execute"], median["after"], median["cpu"])
 
 
-async def page_figures(base: str) -> tuple[dict[str, PageFigures], dict[str, float]]:
+async def page_figures(base: str) -> tuple[dict[str, PageFigures], dict[str, ActionFigures]]:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=find_chromium(None), args=CHROMIUM_ARGS)
         context = await browser.new_context(viewport={"width": 1280, "height": 800})
@@ -130,6 +185,7 @@ async def main(repeat: int) -> None:
                 url=sites.url + "/news",
                 wait_for_completion=True,
             )
+            cpu_before = _tree_cpu_s()
             step_ms: list[int] = []
             records = 0
             per_step_wall: list[float] = []
@@ -152,6 +208,7 @@ async def main(repeat: int) -> None:
                         f"{name:<10}{len(steps):>6}{wall:>9.2f}{wall / len(steps):>9.2f}"
                         f"{run.usage.model_calls:>13}"
                     )
+            cpu_per_step = (_tree_cpu_s() - cpu_before) / len(step_ms)
         figures, actions = await page_figures(sites.url)
     print()
     print(
@@ -162,6 +219,10 @@ async def main(repeat: int) -> None:
     print(
         f"take_step time per recorded action (an answer may hold several): "
         f"{sum(step_ms) / records:.0f} ms over {records} actions"
+    )
+    print(
+        f"CPU time of all processes per take_step call (incl. launch, verify, close): "
+        f"{cpu_per_step * 1000:.0f} ms"
     )
     print(
         f"run wall time per step (incl. launch, verify, close): "
@@ -175,9 +236,15 @@ async def main(repeat: int) -> None:
             f"screenshot {page.screenshot_ms:5.1f} ms   checkpoint {page.checkpoint_ms:5.1f} ms, "
             f"{page.checkpoint_bytes:>5} bytes"
         )
-    print("per action: execute_action, settling included (median of 5)")
-    for name, ms in actions.items():
-        print(f"  {name:<24}{ms:6.0f} ms")
+    print("per action (median of 5): recording its element, execute_action (settling included),")
+    print("recording the page after it; and the CPU time all processes spent on them")
+    for name, parts in actions.items():
+        print(
+            f"  {name:<24}record {parts.record_ms:5.0f} ms   execute {parts.execute_ms:5.0f} ms   "
+            f"after {parts.after_ms:4.0f} ms   total "
+            f"{parts.record_ms + parts.execute_ms + parts.after_ms:5.0f} ms   "
+            f"CPU {parts.cpu_ms:4.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import pytest
 from playwright.async_api import Page
 
 from tests.fixtures.sites import SiteServer
+from wayfinder import Client, RunStatus
 from wayfinder.actions import ClickAction
 from wayfinder.browser.actions import execute_action
 from wayfinder.browser.locators import (
@@ -141,3 +142,34 @@ async def test_the_recorder_notes_what_appeared_after_the_action(page: Page) -> 
     best = recorder.target.locators[0]
     assert best.describe() == "get_by_role('button', name='Save', exact=True)"
     assert after is not None and after.text == "Saved your settings."
+
+
+async def test_every_action_of_one_answer_is_recorded_with_the_page_after_it(
+    client: Client, sites: SiteServer
+) -> None:
+    # The fake model fills the whole form in one answer: six actions, one step.
+    run = await client.run_task(
+        'Fill "Grace Hopper" into "Name", fill "grace@example.com" into "Email", select "Billing" '
+        'from "Topic", fill "Hello." into "Message", check "I agree", then click "Send".',
+        url=f"{sites.url}/contact",
+        wait_for_completion=True,
+    )
+    assert run.status is RunStatus.completed, run.failure_reason
+    acted = [s for s in await client.get_run_steps(run.run_id) if s.action_type != "complete"]
+    assert [s.element for s in acted] == [
+        "input 'Name'",
+        "input 'Email'",
+        "select 'Topic'",
+        "textarea 'Message'",
+        "checkbox 'I agree to the privacy policy'",
+        "button 'Send message'",
+    ]
+    assert run.usage.model_calls < len(acted)  # several actions did come in one answer
+    for step in acted:
+        assert step.target is not None and step.target.locators, step.element
+        assert step.after is not None, step.element
+    # Each after-record read the page right after its own action, not after a later one.
+    assert [s.after.url for s in acted if s.after] == [f"{sites.url}/contact"] * 6
+    assert acted[-2].after is not None and acted[-2].after.text is None
+    assert acted[-1].after is not None
+    assert acted[-1].after.text == "Thank you, Grace Hopper! We received your message."

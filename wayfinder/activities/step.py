@@ -23,6 +23,7 @@ from wayfinder.browser.batch import ActionOutcome, run_actions
 from wayfinder.browser.checkpoint import Checkpoint, capture
 from wayfinder.browser.host import BrowserRun
 from wayfinder.browser.locators import ActionRecorder
+from wayfinder.browser.settle import prime
 from wayfinder.browser.snapshot import PageSnapshot, take_snapshot
 from wayfinder.feedback import NotRun, StopReason
 from wayfinder.llm import prompts
@@ -74,10 +75,15 @@ class StepActivities(ActivityGroup):
                 # Off the critical path: the screenshot is captured while the page is described
                 # and the model decides; it only has to be done before the actions change it.
                 screenshot = asyncio.create_task(self._screenshot(run.page, f"{prefix}.jpg"))
+                primed: asyncio.Task[None] | None = None
                 try:
                     snapshot = await take_snapshot(
                         run.page, token_budget=PAGE_TOKEN_BUDGET, focus_id=focus
                     )
+                    # While the model decides: Playwright's scripts in this document, which
+                    # recording the action's element needs first (set up already when the
+                    # last action loaded it, see browser/settle.py).
+                    primed = asyncio.create_task(prime(run.page))
                     snapshot_key = self._rt.artifacts.put(f"{prefix}.txt", snapshot.text)
                     decision = await decide_action(
                         self._rt.model_client(),
@@ -93,6 +99,8 @@ class StepActivities(ActivityGroup):
                     )
                 finally:
                     screenshot_key = await screenshot
+                    if primed is not None:
+                        await primed
                 ran, not_run = await _act(run, snapshot, decision.actions, step, heartbeat)
                 records = _records(step, snapshot, ran, screenshot_key, snapshot_key)
                 _seal_secrets(records, self._rt.settings)
@@ -172,19 +180,31 @@ async def _act(
         )
 
     recorders: list[ActionRecorder] = []
+    afters: list[asyncio.Task[PageCheck | None]] = []
+    """What the page showed after each action, read while the next one is being recorded
+    (both only read the page; it is read before the next action acts)."""
 
     async def before(action: Action, page: Page) -> ElementTarget | None:
         # If this host dies now, the workflow learns what it was doing. Only the action
         # and its element: typed values (a password) stay out of history.
         heartbeat.note(f"{action.type} {_element(snapshot, action) or ''}".strip())
         # How to find the element again, for publishing (see browser/locators.py).
-        recorders.append(await ActionRecorder.start(page, snapshot, action))
+        recording = asyncio.create_task(ActionRecorder.start(page, snapshot, action))
+        await asyncio.gather(recording, *afters[-1:])
+        recorders.append(recording.result())
         return recorders[-1].target
 
     async def after(_: ActionOutcome, page: Page) -> PageCheck | None:
-        return await recorders[-1].finish(page)
+        afters.append(asyncio.create_task(recorders[-1].finish(page)))
+        return None
 
-    batch = await run_actions(run.page, snapshot, plan.page_actions, before=before, after=after)
+    try:
+        batch = await run_actions(run.page, snapshot, plan.page_actions, before=before, after=after)
+        for outcome, seen in zip(batch.ran, await asyncio.gather(*afters), strict=True):
+            outcome.after = seen
+    finally:
+        for task in afters:
+            task.cancel()  # done by now, unless the batch failed: then nobody reads them
     run.page = batch.page
     last_ran = step.number + len(batch.ran) - 1
     stop = batch.stop or plan.leftover_reason

@@ -110,22 +110,28 @@ def _aria_role_name(aria: str) -> tuple[str, str | None] | None:
     return match.group(1), name
 
 
-def _candidates(info: dict[str, Any], role_name: tuple[str, str | None] | None) -> list[Locator]:
-    """Every locator worth checking, best first."""
-    found: list[Locator] = []
+def _usable(value: str) -> bool:
+    return 0 < len(value) <= MAX_NAME
 
-    def usable(value: str) -> bool:
-        return 0 < len(value) <= MAX_NAME
 
-    if role_name is not None:
-        role, name = role_name
-        if name and usable(name):
-            found.append(Locator(kind="role", role=role, name=name))
-        elif not name:
-            found.append(Locator(kind="role", role=role))
-    for label in [*info["labels"], info["ariaLabel"]]:
-        if usable(label):
-            found.append(Locator(kind="label", value=label))
+def _role_candidates(role_name: tuple[str, str | None] | None) -> list[Locator]:
+    """The role (and accessible name) locator worth checking, if any: the best kind."""
+    if role_name is None:
+        return []
+    role, name = role_name
+    if name and _usable(name):
+        return [Locator(kind="role", role=role, name=name)]
+    return [] if name else [Locator(kind="role", role=role)]
+
+
+def _info_candidates(info: dict[str, Any]) -> list[Locator]:
+    """The other locators worth checking, best first: labels, placeholder, test id, alt,
+    title, text."""
+    found = [
+        Locator(kind="label", value=label)
+        for label in [*info["labels"], info["ariaLabel"]]
+        if _usable(label)
+    ]
     for kind, key in (
         ("placeholder", "placeholder"),
         ("test_id", "testId"),
@@ -133,7 +139,7 @@ def _candidates(info: dict[str, Any], role_name: tuple[str, str | None] | None) 
         ("title", "title"),
         ("text", "text"),
     ):
-        if usable(info[key]):
+        if _usable(info[key]):
             found.append(Locator(kind=kind, value=info[key]))  # type: ignore[arg-type]
     return found
 
@@ -164,8 +170,13 @@ async def _matches_only(scope: Frame, locator: Locator, element_id: str) -> bool
 async def _unique(frame: Frame, proposed: list[Locator], element_id: str) -> list[Locator]:
     """The locators of `proposed` that match only this element, best first, at most
     MAX_LOCATORS."""
+    return (await _checked(frame, proposed, element_id))[:MAX_LOCATORS]
+
+
+async def _checked(frame: Frame, proposed: list[Locator], element_id: str) -> list[Locator]:
+    """The locators of `proposed` that match only this element, in their order."""
     checks = await asyncio.gather(*(_matches_only(frame, loc, element_id) for loc in proposed))
-    return [loc for loc, ok in zip(proposed, checks, strict=True) if ok][:MAX_LOCATORS]
+    return [loc for loc, ok in zip(proposed, checks, strict=True) if ok]
 
 
 async def record_target(
@@ -178,20 +189,32 @@ async def record_target(
     ref = snapshot.elements[element_id.strip().strip("[]").strip()]
     frames = page.frames
     frame = frames[ref.frame_index] if 0 <= ref.frame_index < len(frames) else page.main_frame
-    # Independent round trips go together: this runs on every action of every run.
-    # (evaluate_all does not wait for a missing element, as evaluate would.)
-    infos, aria = await asyncio.gather(
-        element.evaluate_all(f"els => els.map({_element_js()})"), _aria_snapshot(element)
+
+    # This runs before every action of every run, so independent round trips go together and
+    # each kind of locator is checked as soon as it is known: the role and name come from
+    # Playwright's ARIA snapshot, the others from locators.js.
+    async def by_role() -> tuple[tuple[str, str | None] | None, list[Locator], list[Locator]]:
+        role_name = _aria_role_name(await _aria_snapshot(element))
+        proposed = _role_candidates(role_name)
+        return role_name, proposed, await _checked(frame, proposed, ref.id)
+
+    async def by_info() -> tuple[dict[str, Any], list[Locator], list[Locator]] | None:
+        # (evaluate_all does not wait for a missing element, as evaluate would.)
+        infos = await element.evaluate_all(f"els => els.map({_element_js()})")
+        if len(infos) != 1:
+            return None
+        info: dict[str, Any] = infos[0]
+        proposed = [*_info_candidates(info), Locator(kind="css", value=info["css"])]
+        return info, proposed, await _checked(frame, proposed, ref.id)
+
+    (role_name, role_proposed, role_unique), read, frame_path = await asyncio.gather(
+        by_role(), by_info(), _frame_path(frame)
     )
-    if len(infos) != 1:
+    if read is None:
         return None
-    info: dict[str, Any] = infos[0]
-    role_name = _aria_role_name(aria)
-    proposed = _candidates(info, role_name)
-    css = Locator(kind="css", value=info["css"])
-    unique, css_unique, frame_path = await asyncio.gather(
-        _unique(frame, proposed, ref.id), _matches_only(frame, css, ref.id), _frame_path(frame)
-    )
+    info, (*info_proposed, css), info_unique = read
+    proposed = [*role_proposed, *info_proposed]
+    unique = [*role_unique, *(loc for loc in info_unique if loc is not css)][:MAX_LOCATORS]
     if not unique and proposed:
         # Unique only within its card or row ("Add to cart" on every product): scope the
         # best semantic locators to a container.
@@ -201,7 +224,7 @@ async def record_target(
             for loc in proposed[:2]
         ]
         unique = await _unique(frame, scoped, ref.id)
-    if css_unique:
+    if css in info_unique:
         unique.append(css)
     accessible_name = role_name[1] if role_name is not None else None
     labels = [*info["labels"], info["ariaLabel"], info["name"], info["placeholder"]]

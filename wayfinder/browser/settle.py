@@ -1,0 +1,146 @@
+"""After an action: wait for the page to settle, and pick the page that is current then."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page, Request
+
+SETTLE_QUIET_S = 0.1
+"""After acting, wait until the page has had no request in flight for this long: a request that
+follows another (a fetch chained on a response, the images of content just inserted) starts
+within milliseconds of the one before..."""
+SETTLE_IDLE_S = 0.03
+"""...or only this long when the action started no request at all (typing, toggling). The page
+has run its event handlers and zero-delay timers by then (see `_page_turn`); this is the time
+the events of a request they started take to reach us."""
+SETTLE_MAX_S = 3.0
+"""...but never longer than this (long-polling, analytics beacons, streaming)."""
+
+
+class Settler:
+    """Counts the page's requests in flight so we can wait for it to go quiet after acting.
+
+    `wait_for_load_state('networkidle')` only reports the first idle moment of a document, so
+    it does not wait for the XHRs a click triggers in a single-page app; this does. It wakes on
+    the page's request events rather than polling, so a quiet page costs no more than the quiet
+    period itself.
+    """
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.inflight: set[Request] = set()
+        self.last_change = time.monotonic()
+        self.saw_traffic = False
+        self._changed = asyncio.Event()
+
+    def _start(self, request: Request) -> None:
+        if request.resource_type not in ("websocket", "eventsource"):
+            self.inflight.add(request)
+            self.last_change = time.monotonic()
+            self.saw_traffic = True
+            self._changed.set()
+
+    def _end(self, request: Request) -> None:
+        self.inflight.discard(request)
+        self.last_change = time.monotonic()
+        self._changed.set()
+
+    def __enter__(self) -> Settler:
+        self.page.on("request", self._start)
+        self.page.on("requestfinished", self._end)
+        self.page.on("requestfailed", self._end)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for event, fn in (
+            ("request", self._start),
+            ("requestfinished", self._end),
+            ("requestfailed", self._end),
+        ):
+            self.page.remove_listener(event, fn)
+
+    async def settle(self, timeout_ms: float) -> None:
+        """Wait for DOMContentLoaded, then for a short quiet period; never fails."""
+        start = time.monotonic()
+        deadline = start + SETTLE_MAX_S
+        self.last_change = max(self.last_change, start)
+        await load_state(self.page, min(timeout_ms, 5_000))
+        if not self.saw_traffic:
+            await _page_turn(self.page)
+            await self._quiet(deadline)
+            return
+        # The action loaded something, perhaps a new document: while we wait for the page to
+        # go quiet, Playwright sets up its scripts in it, which the next step's first locator
+        # call (recording the element of an action) would otherwise wait for.
+        primer = asyncio.create_task(prime(self.page))
+        try:
+            await self._quiet(deadline)
+            await asyncio.wait({primer}, timeout=max(0.0, deadline - time.monotonic()))
+        finally:
+            primer.cancel()  # done by now, or a page that never answers: not ours to wait for
+
+    async def _quiet(self, deadline: float) -> None:
+        while (now := time.monotonic()) < deadline:
+            needed = SETTLE_QUIET_S if self.saw_traffic else SETTLE_IDLE_S
+            quiet_at = self.last_change + needed
+            if not self.inflight and now >= quiet_at:
+                return
+            self._changed.clear()
+            wake = deadline if self.inflight else min(quiet_at, deadline)
+            try:
+                async with asyncio.timeout(wake - now):
+                    await self._changed.wait()
+            except TimeoutError:
+                pass  # quiet long enough, or the page never went quiet: the loop decides
+
+
+async def prime(page: Page) -> None:
+    """Have Playwright set up its injected scripts in the main frame's document (both its
+    worlds), as the first locator call on a new document does. Costs two round trips on a
+    document that has them; never fails (a page navigating away just needs it again)."""
+    root = page.main_frame.locator(":root")
+    try:
+        await asyncio.gather(root.count(), root.evaluate_all("() => 0"))
+    except PlaywrightError:
+        pass
+
+
+async def _page_turn(page: Page) -> None:
+    """Return once the page has handled what the action sent it: its event handlers, the
+    microtasks and zero-delay timers they queued have run, so any request they start has been
+    issued."""
+    try:
+        # Bounded: a tab in the background may have its timers throttled.
+        async with asyncio.timeout(SETTLE_QUIET_S):
+            await page.evaluate("() => new Promise(done => setTimeout(done, 0))")
+    except (PlaywrightError, TimeoutError):
+        pass  # navigating, closed or throttled: the request events tell the rest
+
+
+async def load_state(page: Page, timeout_ms: float) -> None:
+    """Wait for the page's DOMContentLoaded; never fails."""
+    try:
+        await page.wait_for_load_state("domcontentloaded", timeout=timeout_ms)
+    except PlaywrightError:
+        pass  # slow or closed page: the next snapshot shows what is there
+
+
+async def current_page(page: Page, new_pages: list[Page]) -> Page:
+    """The page the agent should look at next: a freshly opened tab, else this one if open."""
+    for new in reversed(new_pages):
+        if not new.is_closed():
+            await load_state(new, 10_000)
+            try:
+                await new.bring_to_front()
+            except PlaywrightError:
+                pass
+            return new
+    if not page.is_closed():
+        return page
+    open_pages = [p for p in page.context.pages if not p.is_closed()]
+    if open_pages:
+        return open_pages[-1]
+    return await page.context.new_page()
