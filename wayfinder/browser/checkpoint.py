@@ -11,6 +11,7 @@ history, and a password has no business there. After a restore the model re-type
 
 from __future__ import annotations
 
+import asyncio
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,9 +63,12 @@ class Checkpoint(BaseModel):
 async def capture(context: BrowserContext, current: Page) -> Checkpoint:
     """Read the checkpoint of a live context whose tab `current` is the one being worked on."""
     pages = [page for page in context.pages if not page.is_closed()]
-    state = await context.storage_state()
-    session = await current.evaluate("() => Object.fromEntries(Object.entries(sessionStorage))")
-    fields = await current.evaluate(_form_js(), {"mode": "capture"})
+    # Three independent reads on the step's critical path: one round trip instead of three.
+    state, session, fields = await asyncio.gather(
+        context.storage_state(),
+        current.evaluate("() => Object.fromEntries(Object.entries(sessionStorage))"),
+        current.evaluate(_form_js(), {"mode": "capture"}),
+    )
     checkpoint = Checkpoint(
         tabs=[page.url for page in pages],
         current=pages.index(current) if current in pages else max(len(pages) - 1, 0),
