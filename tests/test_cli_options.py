@@ -160,6 +160,7 @@ BAD_RUN_FLAGS = {
         (["--proxy-location", "residential_jp"], ["'RESIDENTIAL_JP' is not mapped"]),
         (["--session", "pbs_x", "--user-agent", "A"], ["--session cannot go with --user-agent"]),
         (["--header", "no colon"], ["--header takes 'Name: value'"]),
+        (["--header", "X-Team: a", "--header", "x-team: b"], ["--header given twice for x-team"]),
     ],
 )
 async def test_bad_run_flags_are_refused_by_name_before_anything_starts(
