@@ -26,6 +26,13 @@ from wayfinder.cli_follow import (
     has_worker,
     no_worker_message,
 )
+from wayfinder.cli_options import (
+    add_browser_flags,
+    browser_options,
+    code_pair,
+    error_codes,
+    in_flags,
+)
 from wayfinder.cli_sessions import add_session_parser, session_command
 from wayfinder.cli_totp import add_totp_parser, totp_command
 from wayfinder.cli_workflows import WORKFLOW_COMMANDS, add_workflow_parsers, workflow_command
@@ -78,6 +85,30 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=1800, help="seconds to wait (default 1800)")
     run.add_argument("--no-wait", action="store_true", help="print the run id and return")
     run.add_argument("--session", help="run in this browser session (pbs_...)")
+    add_browser_flags(run)
+    run.add_argument("--engine", help="skyvern_v2 (default) or skyvern_v1")
+    run.add_argument("--webhook-url", help="POST the finished run to this URL")
+    run.add_argument(
+        "--error-code",
+        type=code_pair,
+        action="append",
+        metavar="CODE=DESCRIPTION",
+        help="fail with CODE when the page shows DESCRIPTION (repeat for each)",
+    )
+    run.add_argument("--totp-identifier", help="the login's 2FA identifier (see `wayfinder totp`)")
+    run.add_argument("--totp-url", help="the URL a run asks for its 2FA code")
+    run.add_argument(
+        "--publish", action="store_true", help="publish the run as a workflow when it completes"
+    )
+    run.add_argument(
+        "--run-with", choices=["code", "agent"], help="code: rerun this task's published workflow"
+    )
+    run.add_argument(
+        "--verify-with-history",
+        action="store_true",
+        default=None,
+        help="show the model the steps taken when it checks the task is done",
+    )
 
     get = sub.add_parser("get", help="print a run as JSON")
     get.add_argument("run_id")
@@ -124,10 +155,19 @@ async def _run(args: argparse.Namespace) -> int:
                 "title": args.title,
                 "timeout": args.timeout,
                 "browser_session_id": args.session,
+                "webhook_url": args.webhook_url,
+                "error_code_mapping": error_codes(args.error_code),
+                "totp_identifier": args.totp_identifier,
+                "totp_url": args.totp_url,
+                "publish_workflow": args.publish,
+                "run_with": args.run_with,
+                "include_action_history_in_verification": args.verify_with_history,
+                **browser_options(args),
+                **({"engine": args.engine} if args.engine else {}),
             }
         )
     except ValidationError as exc:
-        raise CliError(_validation_message(exc)) from None
+        raise CliError(in_flags(exc)) from None
     if not settings.temporal_address and not settings.anthropic_api_key:
         raise CliError(
             "ANTHROPIC_API_KEY is not set. Export your Anthropic API key "
@@ -265,13 +305,6 @@ async def _stop(args: argparse.Namespace) -> int:
     else:
         print("no embedded server is running")
     return 0
-
-
-def _validation_message(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(map(str, err['loc'])) or 'request'}: {err['msg'].removeprefix('Value error, ')}"
-        for err in exc.errors()
-    )
 
 
 COMMANDS = {

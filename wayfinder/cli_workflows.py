@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 
+from pydantic import ValidationError
+
 from wayfinder.cli_follow import CliError
+from wayfinder.cli_options import add_browser_flags, browser_options, in_flags
 from wayfinder.client import Client
 
 
@@ -37,6 +40,8 @@ def add_workflow_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser
     )
     rerun.add_argument("--timeout", type=float, default=1800, help="seconds to wait (default 1800)")
     rerun.add_argument("--no-wait", action="store_true", help="print the run id and return")
+    rerun.add_argument("--title", help="display name of the rerun")
+    add_browser_flags(rerun)  # each one given replaces the publishing run's for this rerun
     publish = sub.add_parser("publish", help="publish a completed run as a workflow")
     publish.add_argument("run_id")
 
@@ -60,14 +65,19 @@ async def _rerun(client: Client, args: argparse.Namespace) -> int:
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise CliError(f"--param given twice for {', '.join(repeated)}")
-    response = await client.run_workflow(
-        args.workflow_id,
-        dict(args.param),
-        run_with="agent" if args.agent else "code",
-        ai_fallback=not args.no_fallback,
-        wait_for_completion=not args.no_wait,
-        timeout=args.timeout,
-    )
+    try:
+        response = await client.run_workflow(
+            args.workflow_id,
+            dict(args.param),
+            run_with="agent" if args.agent else "code",
+            ai_fallback=not args.no_fallback,
+            wait_for_completion=not args.no_wait,
+            timeout=args.timeout,
+            title=args.title,
+            **browser_options(args),
+        )
+    except ValidationError as exc:
+        raise CliError(in_flags(exc)) from None
     print(response.model_dump_json(indent=2, exclude_none=True))
     return 0 if args.no_wait or response.status.value == "completed" else 1
 

@@ -2,8 +2,11 @@
 
 Every download of every tab is saved under the run's download directory, with a name of its own
 (a second `report.pdf` becomes `report-1.pdf`). A run may keep `max_count` files of at most
-`max_bytes` each: a download past the count is cancelled, and a file found larger than the
-limit once written is deleted; both are listed as skipped, with the reason.
+`max_bytes` each: a download past the count is cancelled, and so is one whose server announces
+more than `max_bytes` (Content-Length of a HEAD request made with the page's cookies), before it
+fills the disk. Playwright tells nothing of a download in progress (no response event, no size),
+so one with no announced size (a chunked stream, a blob) is checked once written and deleted if
+too large. Each is listed as skipped, with the reason.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from playwright.async_api import Download
 from playwright.async_api import Error as PlaywrightError
 
 log = logging.getLogger(__name__)
+
+SIZE_QUERY_MS = 10_000
+"""How long the HEAD request that asks a download's size may take; past it, the download is
+checked once written."""
 
 
 @dataclass
@@ -67,6 +74,16 @@ class DownloadKeeper:
             )
             return
         self._started += 1
+        announced = await _announced_size(download)
+        if announced is not None and announced > self.max_bytes:
+            await download.cancel()
+            self._skip(
+                download,
+                name,
+                f"its server announced {announced} bytes, more than WAYFINDER_MAX_DOWNLOAD_BYTES "
+                f"({self.max_bytes}): cancelled as it started",
+            )
+            return
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self._free_name(name)
         try:
@@ -104,3 +121,20 @@ class DownloadKeeper:
         """Wait for downloads still being written, so none is lost at the end of the run."""
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
+
+
+async def _announced_size(download: Download) -> int | None:
+    """The size the download's server announces for it, if it does (HEAD with the context's
+    cookies, headers and proxy); None when it does not say, or cannot be asked."""
+    if not download.url.startswith(("http://", "https://")):
+        return None  # a blob: or data: download has no server to ask
+    try:
+        response = await download.page.context.request.head(download.url, timeout=SIZE_QUERY_MS)
+    except PlaywrightError as exc:
+        log.info("no size announced for %s: %s", download.url, exc.message.splitlines()[0])
+        return None
+    try:
+        length = response.headers.get("content-length", "") if response.ok else ""
+    finally:
+        await response.dispose()
+    return int(length) if length.isdigit() else None

@@ -1,0 +1,193 @@
+"""`wayfinder run` and `wayfinder rerun` flags for the browser a run opens (and run_task's other
+options), run as a user runs the command: a separate process on the session's Temporal, with
+a worker of this module's own whose WAYFINDER_PROXIES maps a real proxy on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests.fixtures.cli import cli_env, run_cli
+from tests.fixtures.proxy_server import ProxyServer
+from tests.fixtures.sites import SiteRequest, SiteServer
+from wayfinder import Client
+from wayfinder.settings import Settings
+
+PASSWORD = f"pw-{uuid.uuid4().hex}"
+LANDING = """<!doctype html><title>Welcome</title><h1>Welcome back</h1>
+<p>Your account overview is one click away.</p><a href="{next}">Continue</a>"""
+OVERVIEW = """<!doctype html><title>Overview</title><h1>Account overview</h1>
+<p>Balance: 42 credits.</p>"""
+
+
+@dataclass
+class Site:
+    landing: str
+    seen: list[dict[str, str]] = field(default_factory=list)
+    """The headers of every request for the site's two pages, in order."""
+
+    def through_proxy(self) -> list[bool]:
+        """proxy.py marks what it forwards (`via`, or `proxy-connection` on a kept-alive one)."""
+        return ["via" in h or "proxy-connection" in h for h in self.seen]
+
+
+def _site(sites: SiteServer) -> Site:
+    slug = uuid.uuid4().hex[:8]
+    site = Site(landing=f"/cli-landing-{slug}")
+    overview = f"/cli-overview-{slug}"
+
+    def page(html: str):  # type: ignore[no-untyped-def]
+        def serve(request: SiteRequest) -> str:
+            site.seen.append(request.headers)
+            return html
+
+        return serve
+
+    sites.add_page(site.landing, page(LANDING.format(next=overview)))
+    sites.add_page(overview, page(OVERVIEW))
+    return site
+
+
+@pytest.fixture(scope="module")
+def proxy() -> Iterator[ProxyServer]:
+    with ProxyServer(auth=("runner", PASSWORD)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def proxies(proxy: ProxyServer) -> dict[str, str]:
+    return {"RESIDENTIAL_US": f"http://runner:{PASSWORD}@127.0.0.1:{proxy.port}"}
+
+
+@pytest.fixture(scope="module")
+async def proxied(settings: Settings, proxies: dict[str, str]) -> AsyncIterator[Client]:
+    """A worker on a queue of its own whose WAYFINDER_PROXIES maps the proxy."""
+    own = settings.model_copy(
+        update={"task_queue": f"wayfinder-cli-{uuid.uuid4().hex[:8]}", "proxies": proxies}
+    )
+    async with await Client.connect(settings=own, run_worker=True) as client:
+        yield client
+
+
+@pytest.fixture
+def env(settings: Settings, proxied: Client, proxies: dict[str, str]) -> dict[str, str]:
+    """The command's environment: the session's Temporal, the module's queue and proxies."""
+    assert settings.temporal_address
+    return cli_env(
+        settings.home,
+        TEMPORAL_ADDRESS=settings.temporal_address,
+        WAYFINDER_TASK_QUEUE=proxied.task_queue,
+        WAYFINDER_PROXIES=json.dumps(proxies),
+    )
+
+
+def _body(out: str) -> dict[str, object]:
+    body: dict[str, object] = json.loads(out[out.index("{") :])
+    return body
+
+
+async def test_a_run_through_a_named_proxy_then_a_rerun_with_other_options(
+    env: dict[str, str], sites: SiteServer, token: str
+) -> None:
+    """The run goes through the proxy named by --proxy-location, with its user agent and
+    header, and is published; its rerun replaces each of them from the command line."""
+    site = _site(sites)
+    code, out, err = await run_cli(
+        "run",
+        f'{token} Click "Continue"',
+        "--url",
+        sites.url + site.landing,
+        "--proxy-location",
+        "residential_us",
+        "--user-agent",
+        "WayfinderCli/1.0",
+        "--header",
+        "X-Team: billing-bots",
+        "--publish",
+        env=env,
+    )
+    assert code == 0, err
+    body = _body(out)
+    assert body["status"] == "completed", body
+    assert site.through_proxy() == [True, True]  # the landing page and the overview
+    assert {h["user-agent"] for h in site.seen} == {"WayfinderCli/1.0"}
+    assert {h["x-team"] for h in site.seen} == {"billing-bots"}
+    assert PASSWORD not in out + err
+
+    site.seen.clear()
+    code, out, err = await run_cli(
+        "rerun",
+        str(body["workflow_id"]),
+        "--proxy-location",
+        "NONE",
+        "--user-agent",
+        "WayfinderRerun/2.0",
+        "--header",
+        "X-Team: support",
+        env=env,
+    )
+    assert code == 0, err
+    assert _body(out)["status"] == "completed"
+    assert site.through_proxy() == [False, False]
+    assert {h["user-agent"] for h in site.seen} == {"WayfinderRerun/2.0"}
+    assert {h["x-team"] for h in site.seen} == {"support"}
+
+
+# Every bad field is told at once, so one command checks several flags (each command is a new
+# Python process, seconds on a loaded machine).
+BAD_RUN_FLAGS = {
+    "--proxy-location": ("east coast", "--proxy-location must be a location name"),
+    "--max-screenshot-scrolls": ("99", "--max-screenshot-scrolls: Input should be less"),
+    "--header": ("X Team: a", "--header: invalid HTTP header name 'X Team'"),
+    "--browser-address": ("ftp://127.0.0.1:9222", "--browser-address must be a browser's CDP"),
+    "--webhook-url": ("ftp://hooks.example", "--webhook-url"),
+    "--totp-identifier": (" ", "--totp-identifier must not be blank"),
+    "--error-code": ("LOCKED=", "--error-code: error codes and their descriptions"),
+}
+
+
+@pytest.mark.parametrize(
+    ("flags", "errors"),
+    [
+        (
+            [arg for flag, (value, _) in BAD_RUN_FLAGS.items() for arg in (flag, value)],
+            [error for _, error in BAD_RUN_FLAGS.values()],
+        ),
+        (["--proxy-location", "residential_jp"], ["'RESIDENTIAL_JP' is not mapped"]),
+        (["--session", "pbs_x", "--user-agent", "A"], ["--session cannot go with --user-agent"]),
+        (["--header", "no colon"], ["--header takes 'Name: value'"]),
+        (["--header", "X-Team: a", "--header", "x-team: b"], ["--header given twice for x-team"]),
+    ],
+)
+async def test_bad_run_flags_are_refused_by_name_before_anything_starts(
+    env: dict[str, str], proxied: Client, flags: list[str], errors: list[str]
+) -> None:
+    before = [run.run_id for run in await proxied.list_runs(limit=5)]
+    code, out, err = await run_cli(
+        "run", "Get the title", "--url", "https://example.com", *flags, env=env
+    )
+    assert code == 2 and out == ""
+    assert [error for error in errors if error not in err] == []
+    assert [run.run_id for run in await proxied.list_runs(limit=5)] == before
+
+
+async def test_bad_rerun_flags_are_refused_by_name(env: dict[str, str]) -> None:
+    code, out, err = await run_cli(
+        "rerun",
+        "wpid_unknown",
+        "--browser-address",
+        "ftp://127.0.0.1:9222",
+        "--proxy-location",
+        "east coast",
+        "--max-screenshot-scrolls",
+        "-1",
+        env=env,
+    )
+    assert code == 2 and out == ""
+    assert "--browser-address must be a browser's CDP" in err
+    assert "--proxy-location must be a location name" in err
+    assert "--max-screenshot-scrolls: Input should be greater" in err
