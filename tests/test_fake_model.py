@@ -3,7 +3,6 @@ fixture sites.  Page descriptions here are written by hand in the wayfinder form
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from typing import Any
@@ -12,10 +11,14 @@ import anthropic
 import httpx
 import pytest
 from anthropic import AsyncAnthropic
+from pydantic import TypeAdapter
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
 from tests.fixtures.sites_data import PRODUCT_SCHEMA
+from wayfinder.actions import Action
+from wayfinder.feedback import PastStep
+from wayfinder.llm import prompts
 
 MODEL = "claude-sonnet-4-6"
 
@@ -72,39 +75,40 @@ def extract_tools(schema: dict[str, Any]) -> list[dict[str, Any]]:
 
 def step(
     action: dict[str, Any], element: str | None = None, url: str = "", error: str | None = None
-) -> str:
-    """A history line as the workflow writes it (`StepRecord.summary()` without the number)."""
-    details = {k: v for k, v in action.items() if k not in ("type", "element_id")}
-    target = f" [{action['element_id']}] {element}" if element else ""
-    args = f" {json.dumps(details, ensure_ascii=False)}" if details else ""
-    outcome = f" FAILED: {error}" if error else ""
-    return f"{action['type']}{target}{args} -> {url or BASE + '/'}{outcome}"
+) -> dict[str, Any]:
+    """One step of the history (`history()` numbers them and words them as the project does)."""
+    return {"action": action, "element": element, "url": url or BASE + "/", "error": error}
+
+
+def history(steps: list[dict[str, Any]], earlier: int = 0) -> list[str]:
+    past = [
+        PastStep(number=earlier + i, action=TypeAdapter(Action).validate_python(s["action"]),
+                 element=s["element"], url=s["url"], error=s["error"])
+        for i, s in enumerate(steps, 1)
+    ]  # fmt: skip
+    return prompts.history_lines(past, earlier)
 
 
 def prompt(
     task: str,
     page: str,
-    history: list[str] | None = None,
+    steps: list[dict[str, Any]] | None = None,
     feedback: str = "",
     claim: dict[str, Any] | None = None,
     error_codes: dict[str, str] | None = None,
+    earlier: int = 0,
 ) -> str:
-    """A user turn shaped like `wayfinder.llm.prompts` builds them."""
-    text = f"<task>\n{task}\n</task>\n"
-    if error_codes:
-        codes = "\n".join(f"{code}: {condition}" for code, condition in error_codes.items())
-        text += (
-            "<error_codes>\nIf the task fails for one of these reasons, terminate with that "
-            f"error_code:\n{codes}\n</error_codes>\n"
-        )
-    if history is not None or claim is None:
-        lines = "\n".join(f"{i}. {h}" for i, h in enumerate(history or [], 1))
-        text += f"<history>\n{lines or '(nothing yet: this is the first step)'}\n</history>\n"
-    if feedback:
-        text += f"<feedback>\n{feedback}\n</feedback>\n"
+    """A user turn built by the project's own prompt builders (`wayfinder.llm.prompts`)."""
+    lines = history(steps or [], earlier)
+    notes = [feedback] if feedback else []
     if claim is not None:
-        text += f"<claim>\n{json.dumps(claim)}\n</claim>\n"
-    return text + f"<page>\n{page.strip()}\n</page>"
+        return prompts.verify_prompt(
+            task=task, page=page, output=claim.get("output"), summary=claim.get("summary", ""),
+            history=lines if steps is not None else None, feedback=notes,
+        )  # fmt: skip
+    return prompts.act_prompt(
+        task=task, page=page, history=lines, feedback=notes, error_codes=error_codes
+    )
 
 
 def token() -> str:
@@ -311,7 +315,7 @@ async def test_form_sequence_progresses_with_history(client: AsyncAnthropic) -> 
         'check "I agree to the privacy policy", then submit the form.'
     )
     state: dict[str, Any] = {}
-    history: list[str] = []
+    history: list[dict[str, Any]] = []
     fields = {
         "3": ("name", "input 'Name'"),
         "4": ("email", "input 'Email'"),
@@ -383,7 +387,7 @@ async def test_not_verified_feedback_rechecks_page(client: AsyncAnthropic) -> No
     )
     name, _ = tool_call(await ask(client, prompt(task, page, history)))
     assert name == "complete"  # first claim
-    feedback = "Completion was not verified: the page shows an error message."
+    feedback = prompts.refuted_note("the page shows an error message.")
     name, args = tool_call(await ask(client, prompt(task, page, history, feedback=feedback)))
     assert name == "terminate" and "Error" in args["reason"]
 
@@ -598,14 +602,12 @@ async def test_history_failures_and_truncation(client: AsyncAnthropic) -> None:
     name, args = tool_call(msg)
     assert name == "terminate" and "covered" in args["reason"]
     # Early steps cut from a long history: the last step seen shows how far the run got.
-    text = prompt(task, GARDEN_PAGE).replace(
-        "(nothing yet: this is the first step)", f"(12 earlier steps not shown)\n13. {to_garden}"
-    )
+    text = prompt(task, GARDEN_PAGE, [to_garden], earlier=12)
     name, args = tool_call(await ask(client, text))
     assert (name, args["output"]) == ("complete", "$12.50")
     # A claim refuted three times is not made a fourth time.
     claim = step({"type": "complete", "output": "$1", "summary": "done"}, None, f"{BASE}/x")
-    feedback = "Your claim that the task is complete was not verified: no. Keep working."
+    feedback = prompts.refuted_note("no.")
     history = [to_catalogue, to_garden, claim, claim, claim]
     msg = await ask(client, prompt(task, GARDEN_PAGE, history, feedback))
     assert tool_call(msg)[0] == "terminate"
@@ -648,7 +650,7 @@ async def test_verification_of_a_question_needs_an_answer(client: AsyncAnthropic
     text = prompt(
         "Get the title of the top post",
         NEWS_PAGE,
-        history=[],
+        steps=[],
         claim={"output": None, "summary": "Looked at the list."},
     )
     name, args = tool_call(await ask(client, text, tools=VERIFY_TOOLS))
