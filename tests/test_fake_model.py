@@ -3,6 +3,7 @@ fixture sites.  Page descriptions here are written by hand in the wayfinder form
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
@@ -14,11 +15,14 @@ from anthropic import AsyncAnthropic
 from pydantic import TypeAdapter
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
+from tests.fixtures.fake_page import parse_page
+from tests.fixtures.fake_request import Request, parse_history
 from tests.fixtures.sites import SiteServer
 from tests.fixtures.sites_data import PRODUCT_SCHEMA
 from wayfinder.actions import Action
 from wayfinder.feedback import PastStep
 from wayfinder.llm import prompts
+from wayfinder.llm.tools import action_tools, extract_tool, verify_tool
 
 MODEL = "claude-sonnet-4-6"
 
@@ -990,3 +994,64 @@ async def test_sites_add_page(sites: SiteServer) -> None:
     async with httpx.AsyncClient(base_url=sites.url) as http:
         assert (await http.get("/hello/ada")).text == "<h1>Hello ada</h1>"
         assert (await http.get("/static-page")).text == "<p>static</p>"
+
+
+# ---------------------------------------------------------------------------------------------
+# The fake reads the project's own prompts: renaming a section or rewording a line it relies
+# on fails here, not silently in a run.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_fake_reads_every_prompt_the_project_builds() -> None:
+    task = 'Fill "Ada" in "Name" [case x1]'
+    page = contact_page(name="Ada")
+    lines = history(
+        [
+            step({"type": "input_text", "element_id": "3", "text": "Ada"}, "input 'Name'"),
+            step({"type": "click", "element_id": "8"}, "button 'Send message'", error="covered"),
+        ],
+        earlier=4,
+    )
+    codes = {"no_stock": "the product is sold out"}
+    act = Request.from_body(
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": prompts.act_prompt(
+                        task=task, page=page, history=lines, error_codes=codes,
+                        feedback=[prompts.refuted_note("No thank-you message is shown.")],
+                    ),
+                }
+            ],
+            "tools": action_tools(codes),
+        }
+    )  # fmt: skip
+    assert act.kind == "act" and act.task == task and act.refuted
+    assert parse_page(act.page_text).by_id("3") is not None
+    assert act.error_codes() == codes
+    entries, skipped = parse_history(act.sections[prompts.HISTORY])
+    assert skipped == 4
+    assert [(e.action, e.element_id, e.text, e.failed) for e in entries] == [
+        ("input_text", "3", "Ada", False),
+        ("click", "8", "", True),
+    ]
+    assert entries[1].result == "covered" and entries[1].label == "Send message"
+
+    claim = {"output": "Ada", "summary": "Typed it."}
+    verify = prompts.verify_prompt(task=task, page=page, history=lines, **claim)
+    request = Request.from_body(
+        {"messages": [{"role": "user", "content": verify}], "tools": [verify_tool()]}
+    )
+    assert request.kind == "verify" and json.loads(request.sections[prompts.CLAIM]) == claim
+    extract = prompts.extract_prompt(task=task, page=page)
+    request = Request.from_body(
+        {"messages": [{"role": "user", "content": extract}], "tools": [extract_tool({})]}
+    )
+    assert request.kind == "extract" and request.task == task and request.page_text
+    failure = prompts.error_code_prompt(
+        task=task, failure="ran out of steps", history=[], error_codes=codes, page=page
+    )
+    request = Request.from_body({"messages": [{"role": "user", "content": failure}]})
+    assert request.sections[prompts.FAILURE] == "ran out of steps"
+    assert request.error_codes() == codes and request.task == task
