@@ -18,11 +18,10 @@ from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.fake_page import parse_page
 from tests.fixtures.fake_request import Request, parse_history
 from tests.fixtures.sites import SiteServer
-from tests.fixtures.sites_data import PRODUCT_SCHEMA
 from wayfinder.actions import Action
 from wayfinder.feedback import PastStep
 from wayfinder.llm import prompts
-from wayfinder.llm.tools import action_tools, extract_tool, verify_tool
+from wayfinder.llm.tools import action_tools, verify_tool
 
 MODEL = "claude-sonnet-4-6"
 
@@ -299,24 +298,11 @@ async def test_answer_title_of_top_post(client: AsyncAnthropic) -> None:
     assert args["summary"]
 
 
-async def test_open_first_story_and_missing_targets(client: AsyncAnthropic) -> None:
-    assert tool_call(await ask(client, prompt("Open the first story", NEWS_PAGE))) == (
-        "click",
-        {"element_id": "5"},
-    )
-    # Named in the "below the viewport" list -> scroll; absent everywhere -> terminate.
-    name, args = tool_call(await ask(client, prompt('Click "Guidelines"', NEWS_PAGE)))
-    assert (name, args["direction"]) == ("scroll", "down")
-    no_more = NEWS_PAGE.replace('"FAQ", ...', '"FAQ"').replace("40 more", "3 more")
-    name, args = tool_call(await ask(client, prompt('Click "Delete my account"', no_more)))
-    assert name == "terminate" and "Delete my account" in args["reason"]
-
-
 async def test_form_sequence_progresses_with_history(client: AsyncAnthropic) -> None:
     task = (
         'Fill "Ada Lovelace" in the "Name" field, type "ada@example.com" into "Email", '
         'select "Technical support" from "Topic", enter "Hello there" in "Message", '
-        'check "I agree to the privacy policy", then submit the form.'
+        'check "I agree to the privacy policy", then click "Send message".'
     )
     state: dict[str, Any] = {}
     history: list[dict[str, Any]] = []
@@ -374,26 +360,10 @@ async def test_form_sequence_progresses_with_history(client: AsyncAnthropic) -> 
 
 
 async def test_form_state_on_page_counts_as_done(client: AsyncAnthropic) -> None:
-    task = 'Set "Topic" to "Billing", then tick "I agree to the privacy policy"'
+    task = 'Select "Billing" from "Topic", then tick "I agree to the privacy policy"'
     page = contact_page(topic="Billing", consent=True)
     name, _ = tool_call(await ask(client, prompt(task, page)))
     assert name == "complete"
-
-
-async def test_not_verified_feedback_rechecks_page(client: AsyncAnthropic) -> None:
-    task = 'Enter "Ada" in "Name" and submit the form'
-    history = [
-        step({"type": "input_text", "element_id": "3", "text": "Ada"}, "input 'Name'"),
-        step({"type": "click", "element_id": "8"}, "button 'Send message'"),
-    ]
-    page = contact_page(
-        name="Ada", alert="Error: please correct the following.\nEmail is required."
-    )
-    name, _ = tool_call(await ask(client, prompt(task, page, history)))
-    assert name == "complete"  # first claim
-    feedback = prompts.refuted_note("the page shows an error message.")
-    name, args = tool_call(await ask(client, prompt(task, page, history, feedback=feedback)))
-    assert name == "terminate" and "Error" in args["reason"]
 
 
 async def test_keep_clicking_never_completes(client: AsyncAnthropic) -> None:
@@ -411,26 +381,6 @@ Title: Archive, page 7
     ]
     msg = await ask(client, prompt(f'Keep clicking "Next page" [case {t}]', page, history))
     assert tool_call(msg) == ("click", {"element_id": "3"})
-
-
-async def test_shadow_and_tool_schema_types(client: AsyncAnthropic) -> None:
-    int_ids = [
-        {
-            **t,
-            "input_schema": {
-                **t["input_schema"],
-                "properties": {
-                    **t["input_schema"]["properties"],
-                    "element_id": {"type": "integer"},
-                },
-            },
-        }
-        if "element_id" in t["input_schema"]["properties"]
-        else t
-        for t in ACT_TOOLS
-    ]
-    msg = await ask(client, prompt("Accept cookies", SHADOW_PAGE), tools=int_ids)
-    assert tool_call(msg) == ("click", {"element_id": 2})
 
 
 async def test_multi_turn_conversation_uses_last_user_message(client: AsyncAnthropic) -> None:
@@ -472,37 +422,6 @@ async def test_multi_turn_conversation_uses_last_user_message(client: AsyncAnthr
     assert name == "complete"
 
 
-async def test_answers_parse_with_wayfinder_tools(client: AsyncAnthropic) -> None:
-    """The fake's answers to the tools wayfinder really offers validate as wayfinder parses them."""
-    from wayfinder.llm.tools import action_tools, parse_action
-
-    codes = {"MISSING": "the button or link to click does not exist on the page"}
-    cases = [
-        prompt('Click "past"', NEWS_PAGE),
-        prompt("Get the title of the top post", NEWS_PAGE),
-        prompt('Sort by "Lowest price"', PRODUCTS_PAGE),
-        prompt('Type "Ada" into "Name"', contact_page()),
-        prompt("Scroll down", NEWS_PAGE),
-        prompt("Press Enter", contact_page()),
-        prompt(f"Go to {BASE}/shop", NEWS_PAGE),
-        prompt("Wait 2 seconds", NEWS_PAGE),
-        prompt("Go back", NEWS_PAGE),
-        prompt('Click "Delete everything"', PRODUCTS_PAGE, error_codes=codes),
-    ]
-    seen = set()
-    for text in cases:
-        name, args = tool_call(await ask(client, text, tools=action_tools(codes)))
-        action = parse_action(name, args)
-        seen.add(action.type)
-        if action.type == "terminate":
-            assert args["error_code"] == "MISSING"
-    assert seen == {
-        "click", "complete", "select_option", "input_text", "scroll", "keypress", "goto_url",
-        "wait", "go_back", "terminate",
-    }  # fmt: skip
-
-
-SEARCH_PAGE = NEWS_PAGE.replace("[4]<a", '[99]<input name=q label="Search">\n[4]<a')
 COOKIES_ACCEPTED = SHADOW_PAGE.replace("[2]<button>Accept cookies</button>", "Cookies accepted")
 
 
@@ -511,21 +430,6 @@ COOKIES_ACCEPTED = SHADOW_PAGE.replace("[2]<button>Accept cookies</button>", "Co
     [
         ("How much does Widget C cost?", PRODUCTS_PAGE, ("complete", {"output": "$39.00"})),
         ("What is the rating of Gadget Pro?", PRODUCTS_PAGE, ("complete", {"output": "4.6"})),
-        ("Add Widget B to the cart", PRODUCTS_PAGE, ("click", {"element_id": "8"})),
-        ('Click "Add to cart" for Widget C', PRODUCTS_PAGE, ("click", {"element_id": "10"})),
-        ("Sort by lowest price", PRODUCTS_PAGE, ("select_option", {"option": "Lowest price"})),
-        (
-            'Fill in the form with name "Ada", email "ada@example.com" and topic "Billing"',
-            contact_page(name="Ada"),
-            ("input_text", {"element_id": "4", "text": "ada@example.com"}),
-        ),
-        ('Set "Topic" to "Press"', contact_page(), ("select_option", {"option": "Press"})),
-        (
-            "Search for durable agents",
-            SEARCH_PAGE,
-            ("input_text", {"element_id": "99", "text": "durable agents", "press_enter": True}),
-        ),
-        ("Open the second story", NEWS_PAGE, ("click", {"element_id": "8"})),
         ("How many points does the top post have?", NEWS_PAGE, ("complete", {"output": 503})),
         (
             "What are the titles of the top 2 stories?",
@@ -588,35 +492,6 @@ $24.00
 """
 
 
-async def test_history_failures_and_truncation(client: AsyncAnthropic) -> None:
-    task = 'Click "Catalogue", then click "Garden", then get the price of the Watering Can'
-    click = {"type": "click", "element_id": "3"}
-    to_catalogue = step(click, "link 'Catalogue'", f"{BASE}/shop/catalogue")
-    to_garden = step(click, "link 'Garden'", f"{BASE}/shop/category/garden")
-    failed = step(
-        click,
-        "link 'Garden'",
-        f"{BASE}/shop/catalogue",
-        error="Could not click [3] link 'Garden': it is covered by another element.",
-    )
-    # One failure: try again; the same failure twice: give up, saying why.
-    msg = await ask(client, prompt(task, CATALOGUE_PAGE, [to_catalogue, failed]))
-    assert tool_call(msg) == ("click", {"element_id": "3"})
-    msg = await ask(client, prompt(task, CATALOGUE_PAGE, [to_catalogue, failed, failed]))
-    name, args = tool_call(msg)
-    assert name == "terminate" and "covered" in args["reason"]
-    # Early steps cut from a long history: the last step seen shows how far the run got.
-    text = prompt(task, GARDEN_PAGE, [to_garden], earlier=12)
-    name, args = tool_call(await ask(client, text))
-    assert (name, args["output"]) == ("complete", "$12.50")
-    # A claim refuted three times is not made a fourth time.
-    claim = step({"type": "complete", "output": "$1", "summary": "done"}, None, f"{BASE}/x")
-    feedback = prompts.refuted_note("no.")
-    history = [to_catalogue, to_garden, claim, claim, claim]
-    msg = await ask(client, prompt(task, GARDEN_PAGE, history, feedback))
-    assert tool_call(msg)[0] == "terminate"
-
-
 # ---------------------------------------------------------------------------------------------
 # Verify & extract
 # ---------------------------------------------------------------------------------------------
@@ -659,61 +534,6 @@ async def test_verification_of_a_question_needs_an_answer(client: AsyncAnthropic
     )
     name, args = tool_call(await ask(client, text, tools=VERIFY_TOOLS))
     assert name == "report_verification" and args["verified"] is False
-
-
-async def test_extract_top_3_products(client: AsyncAnthropic) -> None:
-    schema = PRODUCT_SCHEMA
-    task = "Extract the name, price, and rating of the top 3 products"
-    msg = await ask(client, prompt(task, PRODUCTS_PAGE), tools=extract_tools(schema))
-    name, args = tool_call(msg)
-    assert name == "submit_extraction"
-    assert args["data"] == [
-        {"name": "Widget A", "price": "$29.99", "rating": 4.5},
-        {"name": "Widget B", "price": "$24.50", "rating": 4.1},
-        {"name": "Widget C", "price": "$39.00", "rating": 4.8},
-    ]
-    # The same question in an act request ends the task with that output.
-    name, args = tool_call(await ask(client, prompt(task, PRODUCTS_PAGE)))
-    assert (
-        name == "complete" and len(args["output"]) == 3 and args["output"][2]["name"] == "Widget C"
-    )
-
-
-async def test_extract_object_and_news_records(client: AsyncAnthropic) -> None:
-    obj = {
-        "type": "object",
-        "properties": {"name": {"type": "string"}, "price": {"type": "number"}},
-    }
-    msg = await ask(
-        client, prompt('Get the price of "Gadget Pro"', PRODUCTS_PAGE), tools=extract_tools(obj)
-    )
-    assert tool_call(msg)[1]["data"] == {"name": "Gadget Pro", "price": 89.99}
-    stories = {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "properties": {
-                "title": {"type": "string"},
-                "points": {"type": "integer"},
-                "url": {"type": "string"},
-            },
-        },
-    }
-    msg = await ask(
-        client, prompt("Top 2 stories with points", NEWS_PAGE), tools=extract_tools(stories)
-    )
-    assert tool_call(msg)[1]["data"] == [
-        {
-            "title": "Show HN: A durable browser agent built on Temporal",
-            "points": 503,
-            "url": f"{BASE}/item/1",
-        },
-        {
-            "title": "The unreasonable effectiveness of SQLite in production",
-            "points": 486,
-            "url": f"{BASE}/item/2",
-        },
-    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -786,18 +606,12 @@ async def test_malformed_answers(fake: FakeAnthropicServer, client: AsyncAnthrop
         [
             {"malformed": "unknown_element"},
             {"malformed": "bad_arguments"},
-            {"malformed": "no_tool"},
-            {"malformed": "wrong_type"},
         ],
     )
     text = prompt(f'Click "past" ({t})', NEWS_PAGE)
     name, args = tool_call(await ask(client, text))
     assert name == "click" and args["element_id"] not in {str(i) for i in range(1, 11)}
     assert tool_call(await ask(client, text)) == ("click", {})
-    msg = await ask(client, text)
-    assert msg.stop_reason == "end_turn" and [b.type for b in msg.content] == ["text"]
-    name, args = tool_call(await ask(client, text))
-    assert name == "click" and not isinstance(args["element_id"], str)
     assert tool_call(await ask(client, text)) == ("click", {"element_id": "3"})
 
 
@@ -1020,18 +834,16 @@ def test_the_fake_reads_every_prompt_the_project_builds() -> None:
                     "role": "user",
                     "content": prompts.act_prompt(
                         task=task, page=page, history=lines, error_codes=codes,
-                        feedback=[prompts.refuted_note("No thank-you message is shown.")],
                     ),
                 }
             ],
             "tools": action_tools(codes),
         }
     )  # fmt: skip
-    assert act.kind == "act" and act.task == task and act.refuted
+    assert act.kind == "act" and act.task == task
     assert parse_page(act.page_text).by_id("3") is not None
     assert act.error_codes() == codes
-    entries, skipped = parse_history(act.sections[prompts.HISTORY])
-    assert skipped == 4
+    entries = parse_history(act.sections[prompts.HISTORY])
     assert [(e.action, e.element_id, e.text, e.failed) for e in entries] == [
         ("input_text", "3", "Ada", False),
         ("click", "8", "", True),
@@ -1045,10 +857,8 @@ def test_the_fake_reads_every_prompt_the_project_builds() -> None:
     )
     assert request.kind == "verify" and json.loads(request.sections[prompts.CLAIM]) == claim
     extract = prompts.extract_prompt(task=task, page=page)
-    request = Request.from_body(
-        {"messages": [{"role": "user", "content": extract}], "tools": [extract_tool({})]}
-    )
-    assert request.kind == "extract" and request.task == task and request.page_text
+    request = Request.from_body({"messages": [{"role": "user", "content": extract}]})
+    assert request.task == task and request.page_text
     failure = prompts.error_code_prompt(
         task=task, failure="ran out of steps", history=[], error_codes=codes, page=page
     )
