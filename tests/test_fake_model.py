@@ -428,9 +428,7 @@ COOKIES_ACCEPTED = SHADOW_PAGE.replace("[2]<button>Accept cookies</button>", "Co
 @pytest.mark.parametrize(
     ("task", "page", "expected"),
     [
-        ("How much does Widget C cost?", PRODUCTS_PAGE, ("complete", {"output": "$39.00"})),
         ("What is the rating of Gadget Pro?", PRODUCTS_PAGE, ("complete", {"output": "4.6"})),
-        ("How many points does the top post have?", NEWS_PAGE, ("complete", {"output": 503})),
         (
             "What are the titles of the top 2 stories?",
             NEWS_PAGE,
