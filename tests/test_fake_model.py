@@ -157,7 +157,7 @@ Title: Products | Acme Gadgets
 [3]<a href="/contact">Support</a>
 Cart (0)
 Our products
-[4]<select label="Sort by" value="Featured">Featured | Lowest price | Highest rated</select>
+[4]<select label="Sort by" value="Featured">"Featured", "Lowest price", "Highest rated"
 Hand-picked gadgets for home and office.
 [5]<a href="/products/widget-a">Widget A</a>
 Compact aluminium widget for everyday tasks.
@@ -205,7 +205,7 @@ Name
 Email
 [4]<input type=email name=email label="Email" value="{email}">
 Topic
-[5]<select label="Topic" value="{topic}">General | Billing | Technical support | Press</select>
+[5]<select label="Topic" value="{topic}">"General", "Billing", "Technical support", "Press"
 Message
 [6]<textarea name=message label="Message">{message}</textarea>
 iframe "captcha":
@@ -839,7 +839,7 @@ def test_the_fake_reads_every_prompt_the_project_builds() -> None:
         }
     )  # fmt: skip
     assert act.kind == "act" and act.task == task
-    assert parse_page(act.page_text).by_id("3") is not None
+    assert "3" in parse_page(act.page_text).ids
     assert act.error_codes() == codes
     entries = parse_history(act.sections[prompts.HISTORY])
     assert [(e.action, e.element_id, e.text, e.failed) for e in entries] == [
