@@ -254,6 +254,7 @@ async def test_the_model_is_told_which_action_was_cut_off(
     told = [
         r
         for r in fake_model.requests(token)
-        if recovered_note(recovery.action.reason, recovery.action.interrupted) in json.dumps(r)
+        if recovered_note(recovery.action.reason, recovery.action.interrupted)
+        in json.dumps(r)
     ]
     assert len(told) == 1
