@@ -13,7 +13,7 @@ from tests.test_fake_model import ACT_TOOLS, MODEL, contact_page, prompt
 TASK = (
     'Fill "Ada Lovelace" in the "Name" field, type "ada@example.com" into "Email", '
     'select "Technical support" from "Topic", enter "Hello there" in "Message", '
-    'check "I agree to the privacy policy", then submit the form.'
+    'check "I agree to the privacy policy", then click "Send message".'
 )
 
 

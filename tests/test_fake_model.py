@@ -12,10 +12,16 @@ import anthropic
 import httpx
 import pytest
 from anthropic import AsyncAnthropic
+from pydantic import TypeAdapter
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
+from tests.fixtures.fake_page import parse_page
+from tests.fixtures.fake_request import Request, parse_history
 from tests.fixtures.sites import SiteServer
-from tests.fixtures.sites_data import PRODUCT_SCHEMA
+from wayfinder.actions import Action
+from wayfinder.feedback import PastStep
+from wayfinder.llm import prompts
+from wayfinder.llm.tools import action_tools, verify_tool
 
 MODEL = "claude-sonnet-4-6"
 
@@ -72,39 +78,40 @@ def extract_tools(schema: dict[str, Any]) -> list[dict[str, Any]]:
 
 def step(
     action: dict[str, Any], element: str | None = None, url: str = "", error: str | None = None
-) -> str:
-    """A history line as the workflow writes it (`StepRecord.summary()` without the number)."""
-    details = {k: v for k, v in action.items() if k not in ("type", "element_id")}
-    target = f" [{action['element_id']}] {element}" if element else ""
-    args = f" {json.dumps(details, ensure_ascii=False)}" if details else ""
-    outcome = f" FAILED: {error}" if error else ""
-    return f"{action['type']}{target}{args} -> {url or BASE + '/'}{outcome}"
+) -> dict[str, Any]:
+    """One step of the history (`history()` numbers them and words them as the project does)."""
+    return {"action": action, "element": element, "url": url or BASE + "/", "error": error}
+
+
+def history(steps: list[dict[str, Any]], earlier: int = 0) -> list[str]:
+    past = [
+        PastStep(number=earlier + i, action=TypeAdapter(Action).validate_python(s["action"]),
+                 element=s["element"], url=s["url"], error=s["error"])
+        for i, s in enumerate(steps, 1)
+    ]  # fmt: skip
+    return prompts.history_lines(past, earlier)
 
 
 def prompt(
     task: str,
     page: str,
-    history: list[str] | None = None,
+    steps: list[dict[str, Any]] | None = None,
     feedback: str = "",
     claim: dict[str, Any] | None = None,
     error_codes: dict[str, str] | None = None,
+    earlier: int = 0,
 ) -> str:
-    """A user turn shaped like `wayfinder.llm.prompts` builds them."""
-    text = f"<task>\n{task}\n</task>\n"
-    if error_codes:
-        codes = "\n".join(f"{code}: {condition}" for code, condition in error_codes.items())
-        text += (
-            "<error_codes>\nIf the task fails for one of these reasons, terminate with that "
-            f"error_code:\n{codes}\n</error_codes>\n"
-        )
-    if history is not None or claim is None:
-        lines = "\n".join(f"{i}. {h}" for i, h in enumerate(history or [], 1))
-        text += f"<history>\n{lines or '(nothing yet: this is the first step)'}\n</history>\n"
-    if feedback:
-        text += f"<feedback>\n{feedback}\n</feedback>\n"
+    """A user turn built by the project's own prompt builders (`wayfinder.llm.prompts`)."""
+    lines = history(steps or [], earlier)
+    notes = [feedback] if feedback else []
     if claim is not None:
-        text += f"<claim>\n{json.dumps(claim)}\n</claim>\n"
-    return text + f"<page>\n{page.strip()}\n</page>"
+        return prompts.verify_prompt(
+            task=task, page=page, output=claim.get("output"), summary=claim.get("summary", ""),
+            history=lines if steps is not None else None, feedback=notes,
+        )  # fmt: skip
+    return prompts.act_prompt(
+        task=task, page=page, history=lines, feedback=notes, error_codes=error_codes
+    )
 
 
 def token() -> str:
@@ -150,7 +157,7 @@ Title: Products | Acme Gadgets
 [3]<a href="/contact">Support</a>
 Cart (0)
 Our products
-[4]<select label="Sort by" value="Featured">Featured | Lowest price | Highest rated</select>
+[4]<select label="Sort by" value="Featured">"Featured", "Lowest price", "Highest rated"
 Hand-picked gadgets for home and office.
 [5]<a href="/products/widget-a">Widget A</a>
 Compact aluminium widget for everyday tasks.
@@ -198,7 +205,7 @@ Name
 Email
 [4]<input type=email name=email label="Email" value="{email}">
 Topic
-[5]<select label="Topic" value="{topic}">General | Billing | Technical support | Press</select>
+[5]<select label="Topic" value="{topic}">"General", "Billing", "Technical support", "Press"
 Message
 [6]<textarea name=message label="Message">{message}</textarea>
 iframe "captcha":
@@ -291,27 +298,14 @@ async def test_answer_title_of_top_post(client: AsyncAnthropic) -> None:
     assert args["summary"]
 
 
-async def test_open_first_story_and_missing_targets(client: AsyncAnthropic) -> None:
-    assert tool_call(await ask(client, prompt("Open the first story", NEWS_PAGE))) == (
-        "click",
-        {"element_id": "5"},
-    )
-    # Named in the "below the viewport" list -> scroll; absent everywhere -> terminate.
-    name, args = tool_call(await ask(client, prompt('Click "Guidelines"', NEWS_PAGE)))
-    assert (name, args["direction"]) == ("scroll", "down")
-    no_more = NEWS_PAGE.replace('"FAQ", ...', '"FAQ"').replace("40 more", "3 more")
-    name, args = tool_call(await ask(client, prompt('Click "Delete my account"', no_more)))
-    assert name == "terminate" and "Delete my account" in args["reason"]
-
-
 async def test_form_sequence_progresses_with_history(client: AsyncAnthropic) -> None:
     task = (
         'Fill "Ada Lovelace" in the "Name" field, type "ada@example.com" into "Email", '
         'select "Technical support" from "Topic", enter "Hello there" in "Message", '
-        'check "I agree to the privacy policy", then submit the form.'
+        'check "I agree to the privacy policy", then click "Send message".'
     )
     state: dict[str, Any] = {}
-    history: list[str] = []
+    history: list[dict[str, Any]] = []
     fields = {
         "3": ("name", "input 'Name'"),
         "4": ("email", "input 'Email'"),
@@ -366,26 +360,10 @@ async def test_form_sequence_progresses_with_history(client: AsyncAnthropic) -> 
 
 
 async def test_form_state_on_page_counts_as_done(client: AsyncAnthropic) -> None:
-    task = 'Set "Topic" to "Billing", then tick "I agree to the privacy policy"'
+    task = 'Select "Billing" from "Topic", then tick "I agree to the privacy policy"'
     page = contact_page(topic="Billing", consent=True)
     name, _ = tool_call(await ask(client, prompt(task, page)))
     assert name == "complete"
-
-
-async def test_not_verified_feedback_rechecks_page(client: AsyncAnthropic) -> None:
-    task = 'Enter "Ada" in "Name" and submit the form'
-    history = [
-        step({"type": "input_text", "element_id": "3", "text": "Ada"}, "input 'Name'"),
-        step({"type": "click", "element_id": "8"}, "button 'Send message'"),
-    ]
-    page = contact_page(
-        name="Ada", alert="Error: please correct the following.\nEmail is required."
-    )
-    name, _ = tool_call(await ask(client, prompt(task, page, history)))
-    assert name == "complete"  # first claim
-    feedback = "Completion was not verified: the page shows an error message."
-    name, args = tool_call(await ask(client, prompt(task, page, history, feedback=feedback)))
-    assert name == "terminate" and "Error" in args["reason"]
 
 
 async def test_keep_clicking_never_completes(client: AsyncAnthropic) -> None:
@@ -403,26 +381,6 @@ Title: Archive, page 7
     ]
     msg = await ask(client, prompt(f'Keep clicking "Next page" [case {t}]', page, history))
     assert tool_call(msg) == ("click", {"element_id": "3"})
-
-
-async def test_shadow_and_tool_schema_types(client: AsyncAnthropic) -> None:
-    int_ids = [
-        {
-            **t,
-            "input_schema": {
-                **t["input_schema"],
-                "properties": {
-                    **t["input_schema"]["properties"],
-                    "element_id": {"type": "integer"},
-                },
-            },
-        }
-        if "element_id" in t["input_schema"]["properties"]
-        else t
-        for t in ACT_TOOLS
-    ]
-    msg = await ask(client, prompt("Accept cookies", SHADOW_PAGE), tools=int_ids)
-    assert tool_call(msg) == ("click", {"element_id": 2})
 
 
 async def test_multi_turn_conversation_uses_last_user_message(client: AsyncAnthropic) -> None:
@@ -464,61 +422,13 @@ async def test_multi_turn_conversation_uses_last_user_message(client: AsyncAnthr
     assert name == "complete"
 
 
-async def test_answers_parse_with_wayfinder_tools(client: AsyncAnthropic) -> None:
-    """The fake's answers to the tools wayfinder really offers validate as wayfinder parses them."""
-    from wayfinder.llm.tools import action_tools, parse_action
-
-    codes = {"MISSING": "the button or link to click does not exist on the page"}
-    cases = [
-        prompt('Click "past"', NEWS_PAGE),
-        prompt("Get the title of the top post", NEWS_PAGE),
-        prompt('Sort by "Lowest price"', PRODUCTS_PAGE),
-        prompt('Type "Ada" into "Name"', contact_page()),
-        prompt("Scroll down", NEWS_PAGE),
-        prompt("Press Enter", contact_page()),
-        prompt(f"Go to {BASE}/shop", NEWS_PAGE),
-        prompt("Wait 2 seconds", NEWS_PAGE),
-        prompt("Go back", NEWS_PAGE),
-        prompt('Click "Delete everything"', PRODUCTS_PAGE, error_codes=codes),
-    ]
-    seen = set()
-    for text in cases:
-        name, args = tool_call(await ask(client, text, tools=action_tools(codes)))
-        action = parse_action(name, args)
-        seen.add(action.type)
-        if action.type == "terminate":
-            assert args["error_code"] == "MISSING"
-    assert seen == {
-        "click", "complete", "select_option", "input_text", "scroll", "keypress", "goto_url",
-        "wait", "go_back", "terminate",
-    }  # fmt: skip
-
-
-SEARCH_PAGE = NEWS_PAGE.replace("[4]<a", '[99]<input name=q label="Search">\n[4]<a')
 COOKIES_ACCEPTED = SHADOW_PAGE.replace("[2]<button>Accept cookies</button>", "Cookies accepted")
 
 
 @pytest.mark.parametrize(
     ("task", "page", "expected"),
     [
-        ("How much does Widget C cost?", PRODUCTS_PAGE, ("complete", {"output": "$39.00"})),
         ("What is the rating of Gadget Pro?", PRODUCTS_PAGE, ("complete", {"output": "4.6"})),
-        ("Add Widget B to the cart", PRODUCTS_PAGE, ("click", {"element_id": "8"})),
-        ('Click "Add to cart" for Widget C', PRODUCTS_PAGE, ("click", {"element_id": "10"})),
-        ("Sort by lowest price", PRODUCTS_PAGE, ("select_option", {"option": "Lowest price"})),
-        (
-            'Fill in the form with name "Ada", email "ada@example.com" and topic "Billing"',
-            contact_page(name="Ada"),
-            ("input_text", {"element_id": "4", "text": "ada@example.com"}),
-        ),
-        ('Set "Topic" to "Press"', contact_page(), ("select_option", {"option": "Press"})),
-        (
-            "Search for durable agents",
-            SEARCH_PAGE,
-            ("input_text", {"element_id": "99", "text": "durable agents", "press_enter": True}),
-        ),
-        ("Open the second story", NEWS_PAGE, ("click", {"element_id": "8"})),
-        ("How many points does the top post have?", NEWS_PAGE, ("complete", {"output": 503})),
         (
             "What are the titles of the top 2 stories?",
             NEWS_PAGE,
@@ -580,37 +490,6 @@ $24.00
 """
 
 
-async def test_history_failures_and_truncation(client: AsyncAnthropic) -> None:
-    task = 'Click "Catalogue", then click "Garden", then get the price of the Watering Can'
-    click = {"type": "click", "element_id": "3"}
-    to_catalogue = step(click, "link 'Catalogue'", f"{BASE}/shop/catalogue")
-    to_garden = step(click, "link 'Garden'", f"{BASE}/shop/category/garden")
-    failed = step(
-        click,
-        "link 'Garden'",
-        f"{BASE}/shop/catalogue",
-        error="Could not click [3] link 'Garden': it is covered by another element.",
-    )
-    # One failure: try again; the same failure twice: give up, saying why.
-    msg = await ask(client, prompt(task, CATALOGUE_PAGE, [to_catalogue, failed]))
-    assert tool_call(msg) == ("click", {"element_id": "3"})
-    msg = await ask(client, prompt(task, CATALOGUE_PAGE, [to_catalogue, failed, failed]))
-    name, args = tool_call(msg)
-    assert name == "terminate" and "covered" in args["reason"]
-    # Early steps cut from a long history: the last step seen shows how far the run got.
-    text = prompt(task, GARDEN_PAGE).replace(
-        "(nothing yet: this is the first step)", f"(12 earlier steps not shown)\n13. {to_garden}"
-    )
-    name, args = tool_call(await ask(client, text))
-    assert (name, args["output"]) == ("complete", "$12.50")
-    # A claim refuted three times is not made a fourth time.
-    claim = step({"type": "complete", "output": "$1", "summary": "done"}, None, f"{BASE}/x")
-    feedback = "Your claim that the task is complete was not verified: no. Keep working."
-    history = [to_catalogue, to_garden, claim, claim, claim]
-    msg = await ask(client, prompt(task, GARDEN_PAGE, history, feedback))
-    assert tool_call(msg)[0] == "terminate"
-
-
 # ---------------------------------------------------------------------------------------------
 # Verify & extract
 # ---------------------------------------------------------------------------------------------
@@ -648,66 +527,11 @@ async def test_verification_of_a_question_needs_an_answer(client: AsyncAnthropic
     text = prompt(
         "Get the title of the top post",
         NEWS_PAGE,
-        history=[],
+        steps=[],
         claim={"output": None, "summary": "Looked at the list."},
     )
     name, args = tool_call(await ask(client, text, tools=VERIFY_TOOLS))
     assert name == "report_verification" and args["verified"] is False
-
-
-async def test_extract_top_3_products(client: AsyncAnthropic) -> None:
-    schema = PRODUCT_SCHEMA
-    task = "Extract the name, price, and rating of the top 3 products"
-    msg = await ask(client, prompt(task, PRODUCTS_PAGE), tools=extract_tools(schema))
-    name, args = tool_call(msg)
-    assert name == "submit_extraction"
-    assert args["data"] == [
-        {"name": "Widget A", "price": "$29.99", "rating": 4.5},
-        {"name": "Widget B", "price": "$24.50", "rating": 4.1},
-        {"name": "Widget C", "price": "$39.00", "rating": 4.8},
-    ]
-    # The same question in an act request ends the task with that output.
-    name, args = tool_call(await ask(client, prompt(task, PRODUCTS_PAGE)))
-    assert (
-        name == "complete" and len(args["output"]) == 3 and args["output"][2]["name"] == "Widget C"
-    )
-
-
-async def test_extract_object_and_news_records(client: AsyncAnthropic) -> None:
-    obj = {
-        "type": "object",
-        "properties": {"name": {"type": "string"}, "price": {"type": "number"}},
-    }
-    msg = await ask(
-        client, prompt('Get the price of "Gadget Pro"', PRODUCTS_PAGE), tools=extract_tools(obj)
-    )
-    assert tool_call(msg)[1]["data"] == {"name": "Gadget Pro", "price": 89.99}
-    stories = {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "properties": {
-                "title": {"type": "string"},
-                "points": {"type": "integer"},
-                "url": {"type": "string"},
-            },
-        },
-    }
-    msg = await ask(
-        client, prompt("Top 2 stories with points", NEWS_PAGE), tools=extract_tools(stories)
-    )
-    assert tool_call(msg)[1]["data"] == [
-        {
-            "title": "Show HN: A durable browser agent built on Temporal",
-            "points": 503,
-            "url": f"{BASE}/item/1",
-        },
-        {
-            "title": "The unreasonable effectiveness of SQLite in production",
-            "points": 486,
-            "url": f"{BASE}/item/2",
-        },
-    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -780,18 +604,12 @@ async def test_malformed_answers(fake: FakeAnthropicServer, client: AsyncAnthrop
         [
             {"malformed": "unknown_element"},
             {"malformed": "bad_arguments"},
-            {"malformed": "no_tool"},
-            {"malformed": "wrong_type"},
         ],
     )
     text = prompt(f'Click "past" ({t})', NEWS_PAGE)
     name, args = tool_call(await ask(client, text))
     assert name == "click" and args["element_id"] not in {str(i) for i in range(1, 11)}
     assert tool_call(await ask(client, text)) == ("click", {})
-    msg = await ask(client, text)
-    assert msg.stop_reason == "end_turn" and [b.type for b in msg.content] == ["text"]
-    name, args = tool_call(await ask(client, text))
-    assert name == "click" and not isinstance(args["element_id"], str)
     assert tool_call(await ask(client, text)) == ("click", {"element_id": "3"})
 
 
@@ -988,3 +806,60 @@ async def test_sites_add_page(sites: SiteServer) -> None:
     async with httpx.AsyncClient(base_url=sites.url) as http:
         assert (await http.get("/hello/ada")).text == "<h1>Hello ada</h1>"
         assert (await http.get("/static-page")).text == "<p>static</p>"
+
+
+# ---------------------------------------------------------------------------------------------
+# The fake reads the project's own prompts: renaming a section or rewording a line it relies
+# on fails here, not silently in a run.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_fake_reads_every_prompt_the_project_builds() -> None:
+    task = 'Fill "Ada" in "Name" [case x1]'
+    page = contact_page(name="Ada")
+    lines = history(
+        [
+            step({"type": "input_text", "element_id": "3", "text": "Ada"}, "input 'Name'"),
+            step({"type": "click", "element_id": "8"}, "button 'Send message'", error="covered"),
+        ],
+        earlier=4,
+    )
+    codes = {"no_stock": "the product is sold out"}
+    act = Request.from_body(
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": prompts.act_prompt(
+                        task=task, page=page, history=lines, error_codes=codes,
+                    ),
+                }
+            ],
+            "tools": action_tools(codes),
+        }
+    )  # fmt: skip
+    assert act.kind == "act" and act.task == task
+    assert "3" in parse_page(act.page_text).ids
+    assert act.error_codes() == codes
+    entries = parse_history(act.sections[prompts.HISTORY])
+    assert [(e.action, e.element_id, e.text, e.failed) for e in entries] == [
+        ("input_text", "3", "Ada", False),
+        ("click", "8", "", True),
+    ]
+    assert entries[1].result == "covered" and entries[1].label == "Send message"
+
+    claim = {"output": "Ada", "summary": "Typed it."}
+    verify = prompts.verify_prompt(task=task, page=page, history=lines, **claim)
+    request = Request.from_body(
+        {"messages": [{"role": "user", "content": verify}], "tools": [verify_tool()]}
+    )
+    assert request.kind == "verify" and json.loads(request.sections[prompts.CLAIM]) == claim
+    extract = prompts.extract_prompt(task=task, page=page)
+    request = Request.from_body({"messages": [{"role": "user", "content": extract}]})
+    assert request.task == task and request.page_text
+    failure = prompts.error_code_prompt(
+        task=task, failure="ran out of steps", history=[], error_codes=codes, page=page
+    )
+    request = Request.from_body({"messages": [{"role": "user", "content": failure}]})
+    assert request.sections[prompts.FAILURE] == "ran out of steps"
+    assert request.error_codes() == codes and request.task == task
