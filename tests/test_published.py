@@ -365,3 +365,33 @@ async def test_run_with_agent_runs_the_original_task_with_the_model(
     assert admin.products[before:] == [
         {"kind": "product", "name": "Blue Kettle", "price": "19.99", "category": "Kitchen"}
     ]
+
+
+async def test_a_task_without_a_schema_reruns_to_its_answer_read_afresh(
+    client: Client, sites: SiteServer, fake_model: FakeAnthropicServer
+) -> None:
+    """A task asking for a price has an answer but no schema: its rerun answers afresh."""
+    shown = {"price": "$12.50"}
+    sites.add_page(
+        "/rerun-price",
+        lambda req: (
+            "<!doctype html><title>Watering Can</title><h1>Watering Can</h1>"
+            f'<p>Steel, 5 litres.</p><p class="price">Price: {shown["price"]}</p>'
+        ),
+    )
+    run = await client.run_task(
+        "Get the price of the Watering Can",
+        url=f"{sites.url}/rerun-price",
+        publish_workflow=True,
+        wait_for_completion=True,
+    )
+    assert run.status is RunStatus.completed, run.failure_reason
+    assert run.output == "$12.50" and run.workflow_id
+
+    shown["price"] = "$14.00"
+    calls = len(fake_model.requests())
+    again = await client.run_workflow(run.workflow_id, wait_for_completion=True)
+    assert again.status is RunStatus.completed, again.failure_reason
+    assert again.output == "$14.00"
+    assert len(fake_model.requests()) == calls
+    assert again.script_run and not again.script_run.extraction_by_model

@@ -144,7 +144,7 @@ class PublishedWorkflows(RunReading):
         # Imported here: the activity module is Playwright's side, the script logic is not.
         from wayfinder.activities.script import script_of
 
-        script = script_of(run_input.request, steps, self.settings)
+        script = script_of(run_input.request, steps, self.settings, output=run.output)
         workflow_id = published_id(run_id)
         await self._start_published(workflow_id, run_id, run_input.request, script, rpc)
         return await self.get_workflow(workflow_id, request_options=request_options)

@@ -4,6 +4,7 @@ without the model, and extracting by the recorded plan."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import jsonschema
 from playwright.async_api import Error as PlaywrightError
@@ -32,6 +33,7 @@ from wayfinder.models import StepRecord, TaskRunRequest
 from wayfinder.published import prompt_template
 from wayfinder.scripts.build import NotPublishableError, build_script
 from wayfinder.scripts.model import ExtractionPlan, Script, ScriptAction
+from wayfinder.scripts.output_schema import rerun_schema
 from wayfinder.secrets import SecretBox, SecretKeyError
 from wayfinder.settings import Settings
 
@@ -41,13 +43,19 @@ class ScriptActivities(ActivityGroup):
     async def publish_script(self, request: PublishScriptInput) -> Script:
         """The run's script; with an extraction, where its data sits on the final page."""
         plan = None
-        schema = request.request.data_extraction_schema
+        schema = rerun_schema(request.request.data_extraction_schema, request.output)
         with self._rt.browser_guard(request.lease.run_id):
             if schema is not None and request.output is not None:
                 page = self._rt.host.get(request.lease.run_id).page
                 plan = await plan_extraction(page, request.output, schema)
         try:
-            return script_of(request.request, request.steps, self._rt.settings, extraction=plan)
+            return script_of(
+                request.request,
+                request.steps,
+                self._rt.settings,
+                extraction=plan,
+                output=request.output,
+            )
         except NotPublishableError as exc:
             raise ApplicationError(str(exc), type="NotPublishable", non_retryable=True) from exc
         except SecretKeyError as exc:
@@ -143,12 +151,13 @@ def script_of(
     settings: Settings,
     *,
     extraction: ExtractionPlan | None = None,
+    output: Any = None,
 ) -> Script:
     """The run's script, its prompt stored with `{parameter}` placeholders where it spelled
     out a secret the run typed (a password in the prompt). Raises SecretKeyError when a
     sealed value cannot be opened with this process's key."""
     steps = opened(steps, settings)
-    script = build_script(request, steps, extraction=extraction)
+    script = build_script(request, steps, extraction=extraction, output=output)
     typed = [
         step.action.text
         for step in steps

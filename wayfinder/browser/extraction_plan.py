@@ -18,7 +18,7 @@ from typing import Any
 from playwright.async_api import Page
 
 from wayfinder.browser.locators import element_info
-from wayfinder.scripts.model import ExtractionPlan, FieldSource, PlanShape
+from wayfinder.scripts.model import VALUE_FIELD, ExtractionPlan, FieldSource, PlanShape
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,8 @@ def _records(output: Any, schema: dict[str, Any]) -> tuple[PlanShape, str | None
             return "object_with_array", key, value, item
     if isinstance(output, dict):
         return "object", None, [output], schema
+    if isinstance(output, str | int | float) and not isinstance(output, bool):
+        return "value", None, [{VALUE_FIELD: output}], {"properties": {VALUE_FIELD: schema}}
     raise ValueError(f"output of type {type(output).__name__} is not records")
 
 
@@ -139,7 +141,7 @@ async def plan_extraction(page: Page, output: Any, schema: dict[str, Any]) -> Ex
             if kind is None:
                 raise ValueError(f"field {name!r} is not a string or a number")
             types[name] = kind
-        if shape != "object" and len(records) < 2:
+        if shape not in ("object", "value") and len(records) < 2:
             raise ValueError("one record shows no pattern of rows")
     except ValueError as exc:
         log.debug("no extraction plan: %s", exc)
@@ -216,6 +218,8 @@ async def extract(page: Page, plan: ExtractionPlan) -> Any:
     ]
     if plan.shape == "object":
         return records[0] if records else None
+    if plan.shape == "value":
+        return records[0][VALUE_FIELD] if records else None
     if plan.shape == "object_with_array":
         return {plan.array_field: records}
     return records

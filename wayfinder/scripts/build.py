@@ -13,6 +13,7 @@ import keyword
 import re
 from collections.abc import Sequence
 from itertools import groupby
+from typing import Any
 
 from wayfinder.actions import (
     Action,
@@ -41,6 +42,7 @@ from wayfinder.scripts.model import (
     ScriptParameter,
     ScriptStep,
 )
+from wayfinder.scripts.output_schema import rerun_schema
 
 RESERVED_NAMES = frozenset({"url", "page", "args", "browser_path", "headless", "main"})
 """Names the generated script uses itself; a field called so gets a suffix."""
@@ -170,10 +172,15 @@ def build_script(
     steps: Sequence[StepRecord],
     *,
     extraction: ExtractionPlan | None = None,
+    output: Any = None,
 ) -> Script:
     """The script of a completed run: its page actions in order, grouped by step number,
     every typed, chosen or attached value a parameter (secret for a password field: blanked,
-    no default), `url` first. Raises NotPublishableError naming the step that cannot be."""
+    no default), `url` first. Raises NotPublishableError naming the step that cannot be.
+
+    A rerun extracts what the run's `data_extraction_schema` describes, or, when it had none,
+    data shaped like the run's `output` (`rerun_schema`)."""
+    output_schema = rerun_schema(request.data_extraction_schema, output)
     if request.url is None:
         raise NotPublishableError(
             "a run without a start url cannot be published: give run_task a url"
@@ -219,7 +226,7 @@ def build_script(
                 ScriptAction(action=action, target=target, parameter=parameter, after=record.after)
             )
         built.append((number, actions))
-    if not built and request.data_extraction_schema is None:  # extracting alone is a script
+    if not built and output_schema is None:  # extracting alone is a script
         raise NotPublishableError(
             "the run took no page action that worked, so there is nothing to replay"
         )
@@ -235,7 +242,7 @@ def build_script(
         url=request.url,
         steps=script_steps,
         parameters=parameters,
-        data_extraction_schema=request.data_extraction_schema,
+        data_extraction_schema=output_schema,
         extraction=extraction,
     )
     _check_no_secret(script, secrets)

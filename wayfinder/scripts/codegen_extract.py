@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wayfinder.scripts.codegen_source import literal
-from wayfinder.scripts.model import ExtractionPlan, FieldSource
+from wayfinder.scripts.model import VALUE_FIELD, ExtractionPlan, FieldSource
 
 _NUMBER = r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+"
 _READ = '''
@@ -89,6 +89,7 @@ def extraction_code(plan: ExtractionPlan) -> ExtractionCode:
         "array": "records",
         "object": "records[0] if records else None",
         "object_with_array": f"{{{literal(plan.array_field or '')}: records}}",
+        "value": f"records[0][{literal(VALUE_FIELD)}] if records else None",
     }[plan.shape]
     functions.append(
         "\n\ndef extract(page: Page) -> object:\n"

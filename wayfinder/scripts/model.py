@@ -254,7 +254,9 @@ class FieldSource(_Compact):
     numbers, without one the first number in the text is the value."""
 
 
-PlanShape = Literal["array", "object", "object_with_array"]
+PlanShape = Literal["array", "object", "object_with_array", "value"]
+VALUE_FIELD = "value"
+"""The one field of a `value` plan: an output that is one string or number ("$12.50")."""
 
 
 class ExtractionPlan(_Compact):
@@ -268,7 +270,8 @@ class ExtractionPlan(_Compact):
     fields: list[FieldSource]
     shape: PlanShape = "array"
     """array: the output is the list of rows; object: the first row; object_with_array: an
-    object whose only property, `array_field`, holds the rows."""
+    object whose only property, `array_field`, holds the rows; value: the first row's one
+    field (`VALUE_FIELD`), for an output that is a single string or number."""
     array_field: str | None = None
 
 
