@@ -109,7 +109,9 @@ async def _assert_recovered_once(
 
 async def _model_calls_at_least(fake_model: FakeAnthropicServer, token: str, count: int) -> None:
     async with asyncio.timeout(RUN_LIMIT):
-        while len(fake_model.requests(token)) < count:
+        while True:
+            if len(fake_model.requests(token)) >= count:
+                return
             await asyncio.sleep(0.1)
 
 
