@@ -107,6 +107,14 @@ async def _assert_recovered_once(
     return next(s for s in steps if s.action_type == "recover")
 
 
+async def _model_calls_at_least(fake_model: FakeAnthropicServer, token: str, count: int) -> None:
+    async with asyncio.timeout(RUN_LIMIT):
+        while True:
+            if len(fake_model.requests(token)) >= count:
+                return
+            await asyncio.sleep(0.1)
+
+
 async def test_worker_killed_mid_run_the_run_completes_on_another(
     queue_client: Client,
     portal: SiteServer,
@@ -114,12 +122,16 @@ async def test_worker_killed_mid_run_the_run_completes_on_another(
     new_worker: Callable[..., WorkerProcess],
     token: str,
 ) -> None:
+    # The answer that fills the claim (the second) is held until the first worker is dead:
+    # the run waits there while the second worker starts, however long a loaded machine
+    # takes to start one (10-16 s at load 20 on 2 cores, longer than the whole run takes).
+    fake_model.script(token, [{}, {"delay": RUN_LIMIT}])
     first = await new_worker("host-a").start()
-    # Slower answers: the second worker starts while the run is still on its four model calls.
-    run_id = await _start_claim(queue_client, portal, fake_model, token, delay=4.0)
-    await _steps_at_least(queue_client, run_id, 2)
+    run_id = await _start_claim(queue_client, portal, fake_model, token, delay=0)
+    await _model_calls_at_least(fake_model, token, 2)
     second = await new_worker("host-b").start()
-    await _steps_at_least(queue_client, run_id, SIGNED_IN)
+    # Signed in on the first host: its checkpoint carries the session cookie.
+    assert len(await queue_client.get_run_steps(run_id)) == SIGNED_IN
     first.kill()
 
     recovery = await _assert_recovered_once(queue_client, portal, run_id, token)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,7 +19,6 @@ from tests.fixtures.sites import SiteServer
 from tests.fixtures.sites_data import PRODUCT_SCHEMA, PRODUCTS, TOP_STORY, WATERING_CAN_PRICE
 from tests.fixtures.waiting import run_until
 from wayfinder import Client, RunStatus, TaskRunWorkflow, WayfinderPlugin
-from wayfinder.devserver import free_port
 
 WAIT_LIMIT = 60.0
 
@@ -233,10 +233,14 @@ async def test_rejected_key_fails_the_run_at_once(
 
 
 async def test_unreachable_start_url_fails_with_the_reason(client: Client) -> None:
-    closed = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
-    result = await client.run_task(
-        "Get the title of the top post", url=closed, wait_for_completion=True
-    )
+    # Bound but never listening: connections are refused, and no other process (parallel test
+    # sessions start servers on free ports all the time) can take the port during the run.
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{held.getsockname()[1]}/"
+        result = await client.run_task(
+            "Get the title of the top post", url=closed, wait_for_completion=True
+        )
     assert result.status is RunStatus.failed
     assert f"could not open {closed}" in (result.failure_reason or "")
     assert "ERR_CONNECTION_REFUSED" in (result.failure_reason or "")
