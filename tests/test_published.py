@@ -371,12 +371,12 @@ async def test_a_task_without_a_schema_reruns_to_its_answer_read_afresh(
     client: Client, sites: SiteServer, fake_model: FakeAnthropicServer
 ) -> None:
     """A task asking for a price has an answer but no schema: its rerun answers afresh."""
-    shown = {"price": "$12.50"}
+    shown = {"price": "$12.50", "layout": '<p class="price">Price: {}</p>'}
     sites.add_page(
         "/rerun-price",
         lambda req: (
             "<!doctype html><title>Watering Can</title><h1>Watering Can</h1>"
-            f'<p>Steel, 5 litres.</p><p class="price">Price: {shown["price"]}</p>'
+            "<p>Steel, 5 litres.</p>" + shown["layout"].format(shown["price"])
         ),
     )
     run = await client.run_task(
@@ -395,3 +395,11 @@ async def test_a_task_without_a_schema_reruns_to_its_answer_read_afresh(
     assert again.output == "$14.00"
     assert len(fake_model.requests()) == calls
     assert again.script_run and not again.script_run.extraction_by_model
+
+    # A redesign the plan cannot read: the rerun asks the model once, and says so.
+    shown["price"], shown["layout"] = "$15.00", "<div><span>Price: {}</span></div>"
+    redesigned = await client.run_workflow(run.workflow_id, wait_for_completion=True)
+    assert redesigned.status is RunStatus.completed, redesigned.failure_reason
+    assert redesigned.output == "$15.00"
+    assert len(fake_model.requests()) == calls + 1
+    assert redesigned.script_run and redesigned.script_run.extraction_by_model
