@@ -60,7 +60,7 @@ def proxy() -> Iterator[ProxyServer]:
 
 @pytest.fixture(scope="module")
 def proxies(proxy: ProxyServer) -> dict[str, str]:
-    return {"RESIDENTIAL_US": f"http://runner:{PASSWORD}@127.0.0.1:{proxy.port}"}
+    return proxy.named()
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ async def proxied(settings: Settings, proxy: ProxyServer) -> AsyncIterator[Clien
     own = settings.model_copy(
         update={
             "task_queue": f"wayfinder-proxy-{uuid.uuid4().hex[:8]}",
-            "proxies": {"RESIDENTIAL_US": f"http://runner:{PASSWORD}@127.0.0.1:{proxy.port}"},
+            "proxies": proxy.named(),
         }
     )
     client = await Client.connect(settings=own, run_worker=True)

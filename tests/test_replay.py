@@ -11,22 +11,8 @@ from temporalio.worker import Replayer
 
 from tests.fixtures.sites import SiteServer
 from wayfinder import Client, RunStatus
-from wayfinder.workflows.browser_session import BrowserSessionWorkflow
+from wayfinder.plugin import WORKFLOWS
 from wayfinder.workflows.inputs import TaskRunInput
-from wayfinder.workflows.published import PublishedWorkflowEntity
-from wayfinder.workflows.script_run import ScriptRunWorkflow
-from wayfinder.workflows.task_run import TaskRunWorkflow
-from wayfinder.workflows.totp_mailbox import TotpMailboxWorkflow
-from wayfinder.workflows.webhook import WebhookDeliveryWorkflow
-
-WORKFLOWS = [
-    TaskRunWorkflow,
-    BrowserSessionWorkflow,
-    WebhookDeliveryWorkflow,
-    TotpMailboxWorkflow,
-    PublishedWorkflowEntity,
-    ScriptRunWorkflow,
-]
 
 
 @pytest.fixture(scope="module")

@@ -73,7 +73,7 @@ async def proxied(settings: Settings, proxy: ProxyServer) -> AsyncIterator[Clien
     own = settings.model_copy(
         update={
             "task_queue": f"wayfinder-rerun-{uuid.uuid4().hex[:8]}",
-            "proxies": {"RESIDENTIAL_US": f"http://runner:{PASSWORD}@127.0.0.1:{proxy.port}"},
+            "proxies": proxy.named(),
         }
     )
     async with await Client.connect(settings=own, run_worker=True) as client:

@@ -55,6 +55,16 @@ PLUGIN_NAME = "wayfinder.WayfinderPlugin"
 
 log = logging.getLogger(__name__)
 
+WORKFLOWS = (
+    TaskRunWorkflow,
+    BrowserSessionWorkflow,
+    WebhookDeliveryWorkflow,
+    TotpMailboxWorkflow,
+    PublishedWorkflowEntity,
+    ScriptRunWorkflow,
+)
+"""Every workflow Wayfinder registers on its shared task queue (also what a replay needs)."""
+
 
 
 def _pydantic_converter(existing: DataConverter | None) -> DataConverter:
@@ -139,15 +149,7 @@ class WayfinderPlugin(SimplePlugin):
             config["tuner"] = launch_tuner(supplier)
             config["max_concurrent_activity_task_polls"] = LAUNCH_POLLERS
         else:
-            config["workflows"] = [
-                *config.get("workflows", []),
-                TaskRunWorkflow,
-                BrowserSessionWorkflow,
-                WebhookDeliveryWorkflow,
-                TotpMailboxWorkflow,
-                PublishedWorkflowEntity,
-                ScriptRunWorkflow,
-            ]
+            config["workflows"] = [*config.get("workflows", []), *WORKFLOWS]
             config["activities"] = [*config.get("activities", []), *self._shared_activities]
         return config
 
