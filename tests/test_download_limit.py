@@ -80,7 +80,10 @@ async def test_a_download_over_the_limit_is_cancelled_as_it_arrives(
     keeper = DownloadKeeper(directory=tmp_path / "downloads", max_bytes=LIMIT)
     page.on("download", keeper.on_download)
     await page.goto(streamer.url)
-    await page.click("text=Everything")
+    # The download event comes after the click returns: wait for it (the keeper's handler,
+    # registered first, has started by then), then for the keeper.
+    async with page.expect_download():
+        await page.click("text=Everything")
     await keeper.settle()
     assert keeper.saved == []
     (skipped,) = keeper.skipped
