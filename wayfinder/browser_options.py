@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from wayfinder.models import TaskRunRequest
 from wayfinder.proxy_url import ProxyLocation, check_location
+from wayfinder.task_run_request import ScreenshotScrolls, UserAgent
 
 KEPT = ("proxy_location", "user_agent", "extra_http_headers", "max_screenshot_scrolls")
 """The options a published workflow records."""
@@ -37,9 +38,9 @@ class BrowserOptions(BaseModel):
 
     proxy_location: ProxyLocation | None = None
     """A location name, or a `ProxyURL` (sealed once it has been through `prepare_proxy`)."""
-    user_agent: str | None = Field(default=None, min_length=1)
+    user_agent: UserAgent | None = None
     extra_http_headers: dict[str, str] | None = None
-    max_screenshot_scrolls: int | None = Field(default=None, ge=0, le=20)
+    max_screenshot_scrolls: ScreenshotScrolls | None = None
     browser_address: str | None = None
     """Only ever a rerun's own (see the module docstring)."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -24,6 +24,10 @@ from pydantic import (
 
 from wayfinder.proxy_url import ProxyLocation, check_location
 from wayfinder.urls import check_http_url
+
+UserAgent = Annotated[str, Field(min_length=1)]
+ScreenshotScrolls = Annotated[int, Field(ge=0, le=20)]
+"""Browser options' own limits, shared with a rerun's (`wayfinder.browser_options`)."""
 
 
 class RunEngine(StrEnum):
@@ -102,10 +106,10 @@ class TaskRunRequest(BaseModel):
     totp_url: str | None = None
     title: str | None = Field(default=None, max_length=400)
     model: ModelOverride | None = None
-    user_agent: str | None = Field(default=None, min_length=1)
+    user_agent: UserAgent | None = None
     extra_http_headers: dict[str, str] | None = None
     include_action_history_in_verification: bool | None = None
-    max_screenshot_scrolls: int | None = Field(default=None, ge=0, le=20)
+    max_screenshot_scrolls: ScreenshotScrolls | None = None
     browser_address: str | None = None
     run_with: str | None = None
 
