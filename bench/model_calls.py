@@ -54,20 +54,13 @@ from tests.fixtures.carousel import add_carousel
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.portal import add_portal, claim_task, claim_values
 from tests.fixtures.sites import SiteServer
-from tests.fixtures.sites_data import PRODUCT_SCHEMA
+from tests.fixtures.sites_data import GARDEN_SCHEMA, PRODUCT_SCHEMA
 from tests.fixtures.stockroom import PRODUCT, add_stockroom, product_task
 from wayfinder import Client
+from wayfinder.llm import prompts
 from wayfinder.llm.tools import EXTRACT_TOOL, VERIFY_TOOL
 
-PAGE_SECTION = re.compile(r"<page>(.*?)</page>", re.S)
-GARDEN_SCHEMA = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "properties": {"name": {"type": "string"}, "price": {"type": "string"}},
-        "required": ["name", "price"],
-    },
-}
+PAGE_SECTION = re.compile(rf"<{prompts.PAGE}>(.*?)</{prompts.PAGE}>", re.S)
 
 
 @dataclass

@@ -12,19 +12,12 @@ import pytest
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SHOP_CATEGORIES, SiteServer
+from tests.fixtures.sites_data import GARDEN_SCHEMA
 from wayfinder import Client, RunStatus
 from wayfinder.actions import CompleteAction
 from wayfinder.llm.tools import VERIFY_TOOL
 from wayfinder.settings import Settings
 
-GARDEN_SCHEMA = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "properties": {"name": {"type": "string"}, "price": {"type": "string"}},
-        "required": ["name", "price"],
-    },
-}
 VERIFY_MODEL = "claude-verify-small"
 ACTING_MODEL = "claude-acting-large"
 
