@@ -200,7 +200,7 @@ def _action_text(action: LoggedAction, element: str | None = None) -> str:
     return f"{action.type}{target}{_args(action)}"
 
 
-def history_line(step: PastStep, *, show_url: bool = True) -> str:
+def history_line(step: PastStep, *, show_url: bool) -> str:
     """`3. input_text [5] input 'Name' {"text": "Ada"} -> URL` (and ` FAILED: why`)."""
     outcome = f" FAILED: {step.error}" if step.error else ""
     where = f" -> {step.url}" if show_url else ""

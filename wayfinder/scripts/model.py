@@ -50,17 +50,6 @@ class _Compact(BaseModel):
 LocatorKind = Literal["role", "label", "placeholder", "test_id", "alt", "title", "text", "css"]
 """Ways to find an element, in the order they are preferred (semantic first, CSS last)."""
 
-LOCATOR_ORDER: tuple[LocatorKind, ...] = (
-    "role",
-    "label",
-    "placeholder",
-    "test_id",
-    "alt",
-    "title",
-    "text",
-    "css",
-)
-
 
 class Locator(_Compact):
     """One way to find an element, as Playwright's `get_by_*` / `locator` would.
