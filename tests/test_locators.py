@@ -98,6 +98,25 @@ async def test_a_password_field_is_marked_secret(page: Page) -> None:
     assert password.field_name == "Password"
 
 
+async def test_a_role_name_playwright_would_not_resolve_is_asked_of_playwright(
+    page: Page,
+) -> None:
+    # The description names a field by its `name=` when nothing else names it; Playwright's
+    # accessible name of it is empty, so its role locator comes from Playwright's ARIA snapshot.
+    await page.set_content(
+        '<input name="q"><input name="r"><button title="Run the search">Go</button>'
+    )
+    snapshot = await take_snapshot(page, token_budget=6000)
+    query = await _target(page, snapshot, "input 'q'")
+    shown = [loc.describe() for loc in query.locators]
+    assert "get_by_role('textbox', name='q', exact=True)" not in shown
+    assert query.field_name == "q"  # still named for the published code's parameter
+    found = await resolve_target(page, query, timeout_ms=0)
+    assert await found.get_attribute("name") == "q"
+    go = await _target(page, snapshot, "button 'Go'")
+    assert go.locators[0].describe() == "get_by_role('button', name='Go', exact=True)"
+
+
 async def test_a_button_in_an_iframe_is_clicked_through_its_frame(
     page: Page, sites: SiteServer
 ) -> None:

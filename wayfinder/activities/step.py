@@ -22,7 +22,7 @@ from wayfinder.activities.runtime import ActivityGroup, ActivityRuntime
 from wayfinder.browser.batch import ActionOutcome, run_actions
 from wayfinder.browser.checkpoint import Checkpoint, capture
 from wayfinder.browser.host import BrowserRun
-from wayfinder.browser.locators import ActionRecorder
+from wayfinder.browser.locators import ActionRecorder, text_lines
 from wayfinder.browser.settle import prime
 from wayfinder.browser.snapshot import PageSnapshot, take_snapshot
 from wayfinder.feedback import NotRun, StopReason
@@ -72,18 +72,19 @@ class StepActivities(ActivityGroup):
                 # The element the last action worked on (a select lists all its options).
                 last = step.history[-1].action if step.history else None
                 focus = getattr(last, "element_id", None)
-                # Off the critical path: the screenshot is captured while the page is described
-                # and the model decides; it only has to be done before the actions change it.
+                snapshot = await take_snapshot(
+                    run.page, token_budget=PAGE_TOKEN_BUDGET, focus_id=focus
+                )
+                # Off the critical path, while the model decides: the screenshot, which only has
+                # to be taken before the first action changes the page (see `_act`); the page's
+                # text, against which that action's recording tells what appeared; Playwright's
+                # scripts in this document, which recording the element needs first (set up
+                # already when the last action loaded it, see browser/settle.py). After the
+                # snapshot, not beside it: all of them wait for the same renderer.
                 screenshot = asyncio.create_task(self._screenshot(run.page, f"{prefix}.jpg"))
-                primed: asyncio.Task[None] | None = None
+                lines = asyncio.create_task(text_lines(run.page))
+                primed = asyncio.create_task(prime(run.page))
                 try:
-                    snapshot = await take_snapshot(
-                        run.page, token_budget=PAGE_TOKEN_BUDGET, focus_id=focus
-                    )
-                    # While the model decides: Playwright's scripts in this document, which
-                    # recording the action's element needs first (set up already when the
-                    # last action loaded it, see browser/settle.py).
-                    primed = asyncio.create_task(prime(run.page))
                     snapshot_key = self._rt.artifacts.put(f"{prefix}.txt", snapshot.text)
                     decision = await decide_action(
                         self._rt.model_client(),
@@ -97,11 +98,19 @@ class StepActivities(ActivityGroup):
                         extraction_follows=step.extraction_follows,
                         verification_code=step.verification_code,
                     )
+                except BaseException:
+                    screenshot.cancel()
+                    lines.cancel()
+                    raise
                 finally:
+                    await primed
+                try:
+                    ran, not_run = await _act(
+                        run, snapshot, decision.actions, step, heartbeat, screenshot, lines
+                    )
+                finally:
+                    lines.cancel()  # read by the first action; unread by a decision
                     screenshot_key = await screenshot
-                    if primed is not None:
-                        await primed
-                ran, not_run = await _act(run, snapshot, decision.actions, step, heartbeat)
                 records = _records(step, snapshot, ran, screenshot_key, snapshot_key)
                 _seal_secrets(records, self._rt.settings)
                 # The model read the page and answered once: that goes on the first record.
@@ -168,10 +177,14 @@ async def _act(
     actions: list[Action],
     step: StepInput,
     heartbeat: Heartbeat,
+    screenshot: asyncio.Task[str | None],
+    lines: asyncio.Task[frozenset[str] | None],
 ) -> tuple[list[ActionOutcome], NotRun | None]:
     """Take the model's answer: a decision alone, or page actions in order (`run_actions`).
 
     Returns what ran, in order, and what did not run and why (for the next step's feedback).
+    The first action acts only once `screenshot` (of the page the model saw) is taken;
+    `lines` is the page's text then, which tells what the first action made appear.
     """
     plan = split_answer(actions, step.max_actions)
     if plan.decision is not None:
@@ -189,8 +202,10 @@ async def _act(
         # and its element: typed values (a password) stay out of history.
         heartbeat.note(f"{action.type} {_element(snapshot, action) or ''}".strip())
         # How to find the element again, for publishing (see browser/locators.py).
-        recording = asyncio.create_task(ActionRecorder.start(page, snapshot, action))
+        seen = await lines if not recorders and page is run.page else None
+        recording = asyncio.create_task(ActionRecorder.start(page, snapshot, action, seen))
         await asyncio.gather(recording, *afters[-1:])
+        await screenshot  # taken before the first action acts; at once after that
         recorders.append(recording.result())
         return recorders[-1].target
 

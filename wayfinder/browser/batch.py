@@ -8,6 +8,7 @@ list; the rest is handed back as not run, with the reason, for the model to deci
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -126,21 +127,31 @@ async def _plan_broken(
         return StopReason.navigated, f"now at {page.url}"
     if urldefrag(page.url).url != urldefrag(url_before).url:
         return StopReason.navigated, f"now at {page.url}"
-    if token is not None:
-        try:
-            same_document = await page.evaluate(f"() => window.{_MARKER}") == token
-        except PlaywrightError:
-            same_document = False  # the document went away while we looked
-        if not same_document:
-            return StopReason.navigated, "a new document was loaded"
-    for later in rest:
-        element_id = getattr(later, "element_id", None)
-        if element_id is None:
-            continue
-        try:
-            present = await resolve_element(page, snapshot, element_id).count()
-        except (ActionError, PlaywrightError):
-            present = 0
-        if not present:
+    # One round trip for all of it: this runs after every action of a list but the last.
+    ids = [i for i in (getattr(later, "element_id", None) for later in rest) if i is not None]
+    same_document, *present = await asyncio.gather(
+        _same_document(page, token), *(_present(page, snapshot, i) for i in ids)
+    )
+    if not same_document:
+        return StopReason.navigated, "a new document was loaded"
+    for element_id, here in zip(ids, present, strict=True):
+        if not here:
             return StopReason.changed, f"element [{element_id}] is gone or was replaced"
     return None, ""
+
+
+async def _same_document(page: Page, token: str | None) -> bool:
+    """Is the page still showing the document `_mark` marked? (True when it could not mark.)"""
+    if token is None:
+        return True
+    try:
+        return bool(await page.evaluate(f"() => window.{_MARKER}") == token)
+    except PlaywrightError:
+        return False  # the document went away while we looked
+
+
+async def _present(page: Page, snapshot: PageSnapshot, element_id: str) -> bool:
+    try:
+        return bool(await resolve_element(page, snapshot, element_id).count())
+    except (ActionError, PlaywrightError):
+        return False

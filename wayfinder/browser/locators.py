@@ -7,8 +7,10 @@ page at that moment; after it, `record_after` notes the URL and a short text tha
 `resolve_target` is the other way round, for a rerun: the first locator of the chain that
 matches exactly one element of the recorded kind.
 
-The role and accessible name come from Playwright's own ARIA snapshot of the element, so a
-recorded `get_by_role(role, name=...)` is the one Playwright will resolve.
+The role and accessible name are first the page description's own (its snapshot computes them
+as browsers do); where Playwright does not resolve that pair to exactly this element, they come
+from Playwright's ARIA snapshot of the element. Either way a recorded `get_by_role(role,
+name=...)` is one Playwright has resolved to this element.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from playwright.async_api import Locator as PlaywrightLocator
 
 from wayfinder.actions import Action
 from wayfinder.browser.actions import resolve_element
-from wayfinder.browser.snapshot import PageSnapshot
+from wayfinder.browser.snapshot import ElementRef, PageSnapshot
 from wayfinder.scripts.model import ElementTarget, Locator, PageCheck
 
 MAX_LOCATORS = 4
@@ -38,6 +40,12 @@ MAX_NAME = 120
 AFTER_TEXT_MAX = 100
 ARIA_TIMEOUT_MS = 1_000
 """aria_snapshot waits for its element: a vanished one must not hold the step up for long."""
+_ROLES_OF_SNAPSHOT = frozenset(
+    "button link textbox searchbox combobox listbox checkbox radio slider spinbutton img "
+    "switch tab menuitem menuitemcheckbox menuitemradio option treeitem gridcell".split()
+)
+"""The snapshot's roles (implicit or from `role=`) that are worth proposing as they are. Others
+(a `clickable` div, an element with no role) ask Playwright's ARIA snapshot what it says."""
 _ARIA_LINE = re.compile(r'^- ([a-z]+)(?: "((?:[^"\\]|\\.)*)")?')
 _SALIENT = "h1, h2, h3, [role=alert], [role=status], [aria-live], output, dialog[open]"
 _PAGE_LINES_JS = f"""
@@ -191,11 +199,19 @@ async def record_target(
     frame = frames[ref.frame_index] if 0 <= ref.frame_index < len(frames) else page.main_frame
 
     # This runs before every action of every run, so independent round trips go together and
-    # each kind of locator is checked as soon as it is known: the role and name come from
-    # Playwright's ARIA snapshot, the others from locators.js.
+    # each kind of locator is checked as soon as it is known: the role and name the snapshot
+    # gave (or else Playwright's ARIA snapshot), the others from locators.js.
     async def by_role() -> tuple[tuple[str, str | None] | None, list[Locator], list[Locator]]:
+        known = _snapshot_role_name(ref)
+        if known is not None:
+            proposed = _role_candidates(known)
+            unique = await _checked(frame, proposed, ref.id)
+            if unique:
+                return known, proposed, unique
         role_name = _aria_role_name(await _aria_snapshot(element))
         proposed = _role_candidates(role_name)
+        if role_name == known:
+            return role_name, proposed, []  # checked above: not unique
         return role_name, proposed, await _checked(frame, proposed, ref.id)
 
     async def by_info() -> tuple[dict[str, Any], list[Locator], list[Locator]] | None:
@@ -238,6 +254,15 @@ async def record_target(
     )
 
 
+def _snapshot_role_name(ref: ElementRef) -> tuple[str, str | None] | None:
+    """The role and accessible name the page description found, when they can be proposed as
+    they are: a role Playwright knows, and a name the snapshot did not cut. (An element with
+    no name asks Playwright, which may know one: a name beats a role alone.)"""
+    if ref.role not in _ROLES_OF_SNAPSHOT or not ref.name or ref.name.endswith("…"):
+        return None
+    return ref.role, ref.name
+
+
 async def _aria_snapshot(element: PlaywrightLocator) -> str:
     """Playwright's own role and name for the element ("" when it has none to give)."""
     try:
@@ -254,6 +279,14 @@ async def _page_lines(page: Page) -> dict[str, list[str]]:
 async def page_text_lines(page: Page) -> frozenset[str]:
     """The visible text lines of the page's main frame, to tell later what appeared."""
     return frozenset((await _page_lines(page))["lines"])
+
+
+async def text_lines(page: Page) -> frozenset[str] | None:
+    """`page_text_lines`, or None when the page cannot be read now (navigating, closed)."""
+    try:
+        return await page_text_lines(page)
+    except PlaywrightError:
+        return None
 
 
 async def record_after(page: Page, before: frozenset[str]) -> PageCheck:
@@ -287,17 +320,29 @@ class ActionRecorder:
         self._before = before
 
     @classmethod
-    async def start(cls, page: Page, snapshot: PageSnapshot, action: Action) -> ActionRecorder:
+    async def start(
+        cls,
+        page: Page,
+        snapshot: PageSnapshot,
+        action: Action,
+        seen: frozenset[str] | None = None,
+    ) -> ActionRecorder:
+        """Record the action's element; `seen` is the page's text now when it has just been
+        read (`text_lines`), else it is read here."""
         element_id: str | None = getattr(action, "element_id", None)
         target: ElementTarget | None = None
         before: frozenset[str] = frozenset()
+
+        async def text() -> frozenset[str]:
+            return seen if seen is not None else await page_text_lines(page)
+
         try:
             if element_id and element_id.strip().strip("[]").strip() in snapshot.elements:
                 target, before = await asyncio.gather(
-                    record_target(page, snapshot, element_id), page_text_lines(page)
+                    record_target(page, snapshot, element_id), text()
                 )
             else:
-                before = await page_text_lines(page)
+                before = await text()
         except PlaywrightError:
             pass  # the page moved under us; the step goes on unrecorded
         return cls(page, target, before)
