@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 from playwright.async_api import BrowserContext, Page, Route
 
-from wayfinder.actions import ClickAction
+from wayfinder.actions import ClickAction, InputTextAction
 from wayfinder.browser.actions import execute_action
 from wayfinder.browser.snapshot import PageSnapshot, take_snapshot
 
@@ -30,6 +30,8 @@ PAGES = {
          Load</button>""",
     "/timer": LOADER + "<button onclick=\"setTimeout(() => load('/api/slow'), 10)\">Load</button>",
     "/go": '<a href="/spa">Open</a>',
+    "/type": LOADER + "<label>Search <input oninput=\"setTimeout(() => load('/api/slow'), 10)\">"
+    "</label>",
     "/spa": LOADER + "<script>document.addEventListener('DOMContentLoaded', "
     "() => load('/api/slow'))</script>",
 }
@@ -86,3 +88,15 @@ async def test_a_new_page_loading_its_content_is_waited_for(
 ) -> None:
     await serve(context)
     assert await _click_and_read(page, "/go", "Open") == "Loaded: 3 results"
+
+
+async def test_a_request_typing_starts_from_a_timer_is_waited_for(
+    context: BrowserContext, page: Page
+) -> None:
+    # Typing starts no request at once: the settle lets the page's own timers run first.
+    await serve(context)
+    await page.goto(f"{SITE}/type")
+    snap = await take_snapshot(page)
+    action = InputTextAction(element_id=by_name(snap, "Search"), text="lamp")
+    page = await execute_action(page, snap, action)
+    assert await page.locator("#out").inner_text() == "Loaded: 3 results"

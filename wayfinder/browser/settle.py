@@ -12,10 +12,12 @@ SETTLE_QUIET_S = 0.1
 """After acting, wait until the page has had no request in flight for this long: a request that
 follows another (a fetch chained on a response, the images of content just inserted) starts
 within milliseconds of the one before..."""
-SETTLE_IDLE_S = 0.03
-"""...or only this long when the action started no request at all (typing, toggling). The page
-has run its event handlers and zero-delay timers by then (see `_page_turn`); this is the time
-the events of a request they started take to reach us."""
+SETTLE_TURN_MS = 15
+"""...or, when the action started no request at all (typing, toggling), until this much of the
+page's own time has passed (see `_page_turn`): its event handlers, their microtasks and the
+timers they set for up to this long have run, so any request they start has been issued, and
+its event reached us before the page's answer did (events and answers come in order on one
+connection). Page time, not ours: on a loaded machine the page's timers are late too."""
 SETTLE_MAX_S = 3.0
 """...but never longer than this (long-polling, analytics beacons, streaming)."""
 
@@ -70,8 +72,8 @@ class Settler:
         await load_state(self.page, min(timeout_ms, 5_000))
         if not self.saw_traffic:
             await _page_turn(self.page)
-            await self._quiet(deadline)
-            return
+            if not self.saw_traffic:
+                return
         # The action loaded something, perhaps a new document: while we wait for the page to
         # go quiet, Playwright sets up its scripts in it, which the next step's first locator
         # call (recording the element of an action) would otherwise wait for.
@@ -84,8 +86,7 @@ class Settler:
 
     async def _quiet(self, deadline: float) -> None:
         while (now := time.monotonic()) < deadline:
-            needed = SETTLE_QUIET_S if self.saw_traffic else SETTLE_IDLE_S
-            quiet_at = self.last_change + needed
+            quiet_at = self.last_change + SETTLE_QUIET_S
             if not self.inflight and now >= quiet_at:
                 return
             self._changed.clear()
@@ -109,13 +110,12 @@ async def prime(page: Page) -> None:
 
 
 async def _page_turn(page: Page) -> None:
-    """Return once the page has handled what the action sent it: its event handlers, the
-    microtasks and zero-delay timers they queued have run, so any request they start has been
-    issued."""
+    """Return once `SETTLE_TURN_MS` of the page's time has passed since the action: what it
+    sent the page has been handled, with the microtasks and short timers that queued."""
     try:
         # Bounded: a tab in the background may have its timers throttled.
         async with asyncio.timeout(SETTLE_QUIET_S):
-            await page.evaluate("() => new Promise(done => setTimeout(done, 0))")
+            await page.evaluate("ms => new Promise(done => setTimeout(done, ms))", SETTLE_TURN_MS)
     except (PlaywrightError, TimeoutError):
         pass  # navigating, closed or throttled: the request events tell the rest
 
