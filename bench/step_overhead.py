@@ -9,7 +9,12 @@ action, the time of recording its element (for publishing), of `execute_action` 
 included) and of recording what the page showed after it. The machine's load average is
 printed with the figures: on a shared machine it moves them more than any change does.
 
-    .venv/bin/python -m bench.step_overhead [--repeat 3]
+    .venv/bin/python -m bench.step_overhead [--repeat 3] [--model-latency 1.5]
+
+With `--model-latency S` the fake answers each step's call after S seconds, as a real model
+does (seconds), and the figures are of take_step less that wait: what Wayfinder adds to a step
+when the work that runs while the model decides (the screenshot, the page's text, Playwright's
+set-up) is hidden behind it, as it is with a real model.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from wayfinder.browser.checkpoint import capture
 from wayfinder.browser.host import CHROMIUM_ARGS, find_chromium
 from wayfinder.browser.locators import ActionRecorder
 from wayfinder.browser.snapshot import take_snapshot
+from wayfinder.llm import prompts
 
 TASKS = [
     ("news", "Get the title of the top post", "/news"),
@@ -174,10 +180,13 @@ async def page_figures(base: str) -> tuple[dict[str, PageFigures], dict[str, Act
     return figures, actions
 
 
-async def main(repeat: int) -> None:
+async def main(repeat: int, model_latency: float) -> None:
     load_before = os.getloadavg()[0]
     async with bench_stack() as stack:
         sites = stack.sites
+        if model_latency:
+            # Only the step's own call (its system prompt): verification is not in take_step.
+            stack.fake.delay(prompts.ACT_SYSTEM[:60], model_latency)
         async with await Client.connect(settings=stack.settings, run_worker=True) as client:
             # Warm up: Chromium launch and first workflow are not per-step costs.
             await client.run_task(
@@ -216,6 +225,13 @@ async def main(repeat: int) -> None:
         f"median {statistics.median(step_ms):.0f} ms over {len(step_ms)} take_step calls "
         f"(load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)"
     )
+    if model_latency:
+        own = [ms - model_latency * 1000 for ms in step_ms]
+        print(
+            f"take_step less the model's {model_latency:.1f} s: "
+            f"mean {statistics.mean(own):.0f} ms, median {statistics.median(own):.0f} ms; "
+            f"per recorded action {sum(own) / records:.0f} ms"
+        )
     print(
         f"take_step time per recorded action (an answer may hold several): "
         f"{sum(step_ms) / records:.0f} ms over {records} actions"
@@ -250,4 +266,8 @@ async def main(repeat: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    asyncio.run(main(parser.parse_args().repeat))
+    parser.add_argument(
+        "--model-latency", type=float, default=0.0, help="seconds each step's model call takes"
+    )
+    args = parser.parse_args()
+    asyncio.run(main(args.repeat, args.model_latency))
