@@ -74,9 +74,15 @@ async def run_actions(
     browser is gone) propagate unchanged.
     """
     outcome = BatchOutcome(page=page)
-    token = await _mark(page) if len(actions) > 1 else None
+    # Marked while the first action is being recorded, before it acts.
+    marking = asyncio.create_task(_mark(page)) if len(actions) > 1 else None
+    token: str | None = None
     for index, action in enumerate(actions):
-        target = await before(action, outcome.page) if before is not None else None
+        try:
+            target = await before(action, outcome.page) if before is not None else None
+        finally:
+            if index == 0 and marking is not None:
+                token = await marking
         url_before = outcome.page.url
         error: str | None = None
         try:
