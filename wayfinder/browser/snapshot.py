@@ -266,16 +266,24 @@ class _Builder:
                 self.frame(child, top, indent + depth + 1, idx)
 
 
-async def _tabs(page: Page) -> list[TabInfo]:
-    tabs: list[TabInfo] = []
-    for index, other in enumerate(page.context.pages):
-        title = ""
+async def _tabs(page: Page, title: str) -> list[TabInfo]:
+    """The context's tabs; `title` is the current one's (read with the page), the others' are
+    asked together."""
+
+    async def title_of(other: Page) -> str:
+        if other is page:
+            return title
         try:
-            title = await asyncio.wait_for(other.title(), 2.0)
+            return await asyncio.wait_for(other.title(), 2.0)
         except (PlaywrightError, TimeoutError):
-            pass
-        tabs.append(TabInfo(index=index, url=other.url, title=title, current=other is page))
-    return tabs
+            return ""
+
+    pages = page.context.pages
+    titles = await asyncio.gather(*(title_of(other) for other in pages))
+    return [
+        TabInfo(index=index, url=other.url, title=titles[index], current=other is page)
+        for index, other in enumerate(pages)
+    ]
 
 
 async def take_snapshot(
@@ -306,8 +314,8 @@ async def take_snapshot(
     builder = _Builder(page, scroll_y, vh, focus_id)
     builder.frame(root, scroll_y, 0, None)
 
-    tabs = await _tabs(page)
     title = main_data.get("title") or ""
+    tabs = await _tabs(page, title)
     head = [header_url(page.url)]
     if len(tabs) > 1:
         head.append(
