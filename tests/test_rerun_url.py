@@ -1,0 +1,136 @@
+"""A published workflow rerun against another site: every recorded URL on the publishing run's
+host follows the rerun's `url` (the replay's `goto`s, its page checks and the generated code),
+as when a workflow published on staging runs on production. Here "staging" and "production"
+are two instances of the fixture sites on two ports; the first is stopped before the reruns, so
+a request that went back to it would fail."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+
+from tests.fixtures.fake_anthropic import FakeAnthropicServer
+from tests.fixtures.sites import SiteServer
+from wayfinder import Client, RunStatus
+from wayfinder.actions import GotoUrlAction
+from wayfinder.models import StepRecord, TaskRunRequest
+from wayfinder.scripts.build import build_script
+from wayfinder.scripts.codegen import generate_code
+from wayfinder.scripts.model import rebase_url
+
+TASK = (
+    'Go to {site}/contact, then fill "Ada Lovelace" into "Name", fill "ada@example.com" into '
+    '"Email", fill "Hello from staging" into "Message", check "I agree to the privacy policy", '
+    'then click "Send message".'
+)
+
+
+class Published:
+    def __init__(self, workflow_id: str, staging: SiteServer, production: SiteServer) -> None:
+        self.workflow_id, self.staging, self.production = workflow_id, staging, production
+        self.staging_url = ""
+        """Where staging was (it is stopped)."""
+
+
+@pytest.fixture(scope="module")
+async def published(client: Client) -> AsyncIterator[Published]:
+    """A workflow published on "staging" (a run that starts at its home page and goes to its
+    contact form by address), with staging stopped afterwards and "production" up."""
+    with SiteServer() as production:
+        staging = SiteServer().start()
+        staging_url = staging.url
+        try:
+            run = await client.run_task(
+                TASK.format(site=staging.url),
+                url=f"{staging.url}/",
+                publish_workflow=True,
+                wait_for_completion=True,
+            )
+        finally:
+            staging.stop()
+        assert run.status is RunStatus.completed, run.failure_reason
+        assert run.workflow_id is not None
+        steps = await client.get_run_steps(run.run_id)
+        assert steps[0].action.type == "goto_url"
+        assert [s["name"] for s in staging.submissions] == ["Ada Lovelace"]
+        published = Published(run.workflow_id, staging, production)
+        published.staging_url = staging_url
+        yield published
+
+
+async def test_a_rerun_with_another_url_drives_that_site_only(
+    client: Client, published: Published, fake_model: FakeAnthropicServer
+) -> None:
+    production = published.production
+    calls = len(fake_model.requests())
+    again = await client.run_workflow(
+        published.workflow_id,
+        parameters={"url": f"{production.url}/", "name": "Grace Hopper"},
+        ai_fallback=False,
+        wait_for_completion=True,
+    )
+    assert again.status is RunStatus.completed, again.failure_reason
+    assert len(fake_model.requests()) == calls and again.usage.model_calls == 0
+    assert [s["name"] for s in production.submissions] == ["Grace Hopper"]
+    assert [s["name"] for s in published.staging.submissions] == ["Ada Lovelace"]
+    steps = await client.get_run_steps(again.run_id)
+    goto = steps[0].action
+    assert goto.type == "goto_url" and goto.url == f"{production.url}/contact"
+    # Every page the rerun was on, and every page it checked for, is production's.
+    assert all(s.url.startswith(production.url) for s in steps)
+    assert all(s.after.url.startswith(production.url) for s in steps if s.after and s.after.url)
+
+
+async def test_the_generated_code_goes_to_the_url_it_is_given(
+    client: Client, published: Published, tmp_path: Path
+) -> None:
+    production = published.production
+    code = (await client.get_workflow(published.workflow_id)).code
+    assert 'page.goto(urljoin(url, "/contact"))' in code
+    assert f'"{published.staging_url}/contact"' not in code  # (the task in the docstring says it)
+    path = tmp_path / "contact.py"
+    path.write_text(code)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    args = [sys.executable, "-I", str(path), "--url", f"{production.url}/", "--name", "Ada Byron"]
+    # In a thread: the session's worker shares this event loop.
+    ran = await asyncio.to_thread(
+        subprocess.run, args, capture_output=True, text=True, env=env, timeout=60
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "Ada Byron" in [s["name"] for s in production.submissions]
+
+
+STAGING = "https://staging.example.com/start?from=mail"
+PRODUCTION = "http://127.0.0.1:8123/app?x=1"
+
+
+@pytest.mark.parametrize(
+    ("recorded", "on_production"),
+    [
+        ("https://staging.example.com/orders?id=7#top", "http://127.0.0.1:8123/orders?id=7#top"),
+        ("https://STAGING.example.com", "http://127.0.0.1:8123/"),
+        ("https://staging.example.com//double/slash", "http://127.0.0.1:8123//double/slash"),
+        # Another site (a login provider, say), or the same host without TLS: as recorded.
+        ("https://other.example.org/login", "https://other.example.org/login"),
+        ("http://staging.example.com/plain", "http://staging.example.com/plain"),
+    ],
+)
+def test_generated_code_goes_where_the_replay_goes(recorded: str, on_production: str) -> None:
+    """The generated `goto`, evaluated with `--url` set to production, is `rebase_url`'s."""
+    assert rebase_url(recorded, STAGING, PRODUCTION) == on_production
+    steps = [StepRecord(number=1, action=GotoUrlAction(url=recorded), url=STAGING)]
+    code = generate_code(build_script(TaskRunRequest(prompt="Open it", url=STAGING), steps))
+    [goto] = [
+        line.strip()
+        for line in code.splitlines()
+        if line.strip().startswith("page.goto(") and "args.url" not in line
+    ]
+    expression = goto.removeprefix("page.goto(").removesuffix(")")
+    assert eval(expression, {"urljoin": urljoin, "url": PRODUCTION}) == on_production
