@@ -15,15 +15,18 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
+from playwright.async_api import Page
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
 from wayfinder import Client, RunStatus
-from wayfinder.actions import GotoUrlAction
+from wayfinder.actions import ClickAction, GotoUrlAction
+from wayfinder.browser import replay
 from wayfinder.models import StepRecord, TaskRunRequest
 from wayfinder.scripts.build import build_script
 from wayfinder.scripts.codegen import generate_code
-from wayfinder.scripts.model import rebase_url
+from wayfinder.scripts.model import ElementTarget, Locator, PageCheck, ScriptAction, rebase_url
+from wayfinder.workflows import healing
 
 TASK = (
     'Go to {site}/contact, then fill "Ada Lovelace" into "Name", fill "ada@example.com" into '
@@ -107,7 +110,8 @@ async def test_the_generated_code_goes_to_the_url_it_is_given(
     assert "Ada Byron" in [s["name"] for s in production.submissions]
 
 
-STAGING = "https://staging.example.com/start?from=mail"
+STAGING_SITE = "https://staging.example.com"
+STAGING = f"{STAGING_SITE}/start?from=mail"
 PRODUCTION = "http://127.0.0.1:8123/app?x=1"
 
 
@@ -134,3 +138,36 @@ def test_generated_code_goes_where_the_replay_goes(recorded: str, on_production:
     ]
     expression = goto.removeprefix("page.goto(").removesuffix(")")
     assert eval(expression, {"urljoin": urljoin, "url": PRODUCTION}) == on_production
+
+
+async def test_a_page_check_on_the_old_host_breaks_the_step(page: Page, sites: SiteServer) -> None:
+    """A rerun on production that finds itself on staging's page is not where it should be,
+    even though the path is the same (before, only paths were compared)."""
+    with SiteServer() as production:
+        await page.goto(f"{sites.url}/contact")
+        recorded = PageCheck(url=f"{sites.url}/contact", text=None)
+        after = recorded.rebased(f"{sites.url}/", f"{production.url}/")
+        with pytest.raises(replay.ReplayBroken, match=f"page check url={production.url}/contact"):
+            await replay.check(page, after, text=None)
+        await page.goto(f"{production.url}/contact?from=mail")
+        await replay.check(page, after, text="Contact us")
+
+
+def test_a_healed_check_is_kept_on_the_recorded_host() -> None:
+    """What the agent saw on production is stored in the script's terms (staging), so that
+    every later rerun rebases all the script's URLs alike."""
+    scripted = ScriptAction(
+        action=ClickAction(element_id="4"),
+        target=ElementTarget(locators=[Locator(kind="text", value="Send")], tag="button"),
+        after=PageCheck(url=f"{STAGING_SITE}/sent", text="Sent"),
+    )
+    record = StepRecord(
+        number=3,
+        action=ClickAction(element_id="9"),
+        url="http://127.0.0.1:8123/sent?n=2",
+        target=ElementTarget(locators=[Locator(kind="text", value="Send it")], tag="button"),
+        after=PageCheck(url="http://127.0.0.1:8123/sent?n=2", text="Sent to Grace"),
+    )
+    values = {"url": PRODUCTION, "name": "Grace"}
+    repaired = healing.repaired(scripted, record, values, f"{STAGING_SITE}/start")
+    assert repaired.after == PageCheck(url=f"{STAGING_SITE}/sent?n=2", text="Sent to {name}")
