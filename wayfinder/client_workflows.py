@@ -36,7 +36,7 @@ from wayfinder.published import (
 from wayfinder.request_options import applies_request_options, call_temporal, rpc_options
 from wayfinder.scripts.build import NotPublishableError
 from wayfinder.scripts.codegen import generate_code
-from wayfinder.scripts.model import Script
+from wayfinder.scripts.model import Script, rebase_urls_in
 from wayfinder.secrets import SecretBox
 from wayfinder.urls import check_http_url
 from wayfinder.visibility import initial_search_attributes
@@ -280,7 +280,8 @@ class PublishedWorkflows(RunReading):
             for p in script.parameters
             if p.name != "url" and not p.secret and values.get(p.name) != p.default
         }
-        prompt = script.prompt.format_map(secrets)
+        # An address the task spells out on the recorded host goes to this rerun's, as in code.
+        prompt = rebase_urls_in(script.prompt.format_map(secrets), script.url, values["url"])
         if changed:
             prompt += " Use these values: " + "; ".join(f"{k}: {v}" for k, v in changed.items())
         return await self.start(

@@ -228,6 +228,22 @@ def rebase_url(recorded: str, recorded_start: str, start: str) -> str:
     return recorded if relative is None else urljoin(start, relative)
 
 
+_URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>]+")
+_TRAILING = ".,;:!?)"
+"""Punctuation that ends a sentence after an address rather than belonging to it."""
+
+
+def rebase_urls_in(text: str, recorded_start: str, start: str) -> str:
+    """`text` (a task) with each address it spells out rebased (`rebase_url`): the agent
+    rerun of a workflow goes where its code rerun would."""
+
+    def one(found: re.Match[str]) -> str:
+        url = found.group(0).rstrip(_TRAILING)
+        return rebase_url(url, recorded_start, start) + found.group(0)[len(url) :]
+
+    return _URL_IN_TEXT.sub(one, text)
+
+
 def rebased(action: Action, recorded_start: str, start: str) -> Action:
     """`action` as a rerun starting at `start` takes it: a `goto_url` on the recorded start's
     host goes to the same page on `start`'s host (`rebase_url`)."""

@@ -3,7 +3,7 @@ answer repairs the script. Pure functions on the script model, safe in workflow 
 
 from __future__ import annotations
 
-from wayfinder.actions import ClickAction, InputTextAction, SelectOptionAction
+from wayfinder.actions import ClickAction, GotoUrlAction, InputTextAction, SelectOptionAction
 from wayfinder.models import StepRecord
 from wayfinder.scripts.model import (
     SECRET_STAND_IN,
@@ -11,6 +11,7 @@ from wayfinder.scripts.model import (
     PageCheck,
     ScriptAction,
     rebase_url,
+    rebased,
 )
 
 
@@ -36,10 +37,12 @@ def element_role(target: ElementTarget | None) -> str | None:
     return role if role in ("button", "link", "tab", "checkbox", "radio", "menuitem") else None
 
 
-def instruction(scripted: ScriptAction, values: dict[str, str]) -> str:
+def instruction(scripted: ScriptAction, values: dict[str, str], recorded_start: str) -> str:
     """The one-step task for the agent, written as a user would (values filled in; a secret
-    replaced by a stand-in)."""
-    action = scripted.bound(values)
+    replaced by a stand-in; an address on the recorded start's host on this rerun's)."""
+    action = rebased(scripted.bound(values), recorded_start, values["url"])
+    if isinstance(action, GotoUrlAction):
+        return f"Go to {action.url}"
     name = element_name(scripted.target)
     secret = scripted.target is not None and scripted.target.secret
     if isinstance(action, InputTextAction):

@@ -180,7 +180,7 @@ class ScriptRunWorkflow(RunQueries):
                 lease=self._browser.leased,
                 number=len(self._steps) + 1,
                 run_id=self._state.run_id,
-                task=healing.instruction(scripted, self._input.values),
+                task=healing.instruction(scripted, self._input.values, self._script.url),
                 feedback=Feedback(healing=Healing(intent=step.intent, broken=where)),
                 recovered_from=self._recovered_from,
                 max_actions=1,  # the one action that broke, no more
