@@ -32,8 +32,7 @@ from wayfinder.browser.extraction_plan import extract, plan_extraction
 from wayfinder.models import StepRecord, TaskRunRequest
 from wayfinder.published import prompt_template
 from wayfinder.scripts.build import NotPublishableError, build_script
-from wayfinder.scripts.model import ExtractionPlan, Script, ScriptAction, rebased
-from wayfinder.scripts.output_schema import rerun_schema
+from wayfinder.scripts.model import Script, ScriptAction, rebased
 from wayfinder.secrets import SecretBox, SecretKeyError
 from wayfinder.settings import Settings
 
@@ -42,24 +41,22 @@ class ScriptActivities(ActivityGroup):
     @activity.defn(name=PUBLISH_SCRIPT)
     async def publish_script(self, request: PublishScriptInput) -> Script:
         """The run's script; with an extraction, where its data sits on the final page."""
-        plan = None
-        schema = rerun_schema(request.request.data_extraction_schema, request.output)
-        with self._rt.browser_guard(request.lease.run_id):
-            if schema is not None and request.output is not None:
-                page = self._rt.host.get(request.lease.run_id).page
-                plan = await plan_extraction(page, request.output, schema)
         try:
-            return script_of(
-                request.request,
-                request.steps,
-                self._rt.settings,
-                extraction=plan,
-                output=request.output,
+            script = script_of(
+                request.request, request.steps, self._rt.settings, output=request.output
             )
         except NotPublishableError as exc:
             raise ApplicationError(str(exc), type="NotPublishable", non_retryable=True) from exc
         except SecretKeyError as exc:
             raise ApplicationError(str(exc), type="SecretKeyError", non_retryable=True) from exc
+        # What a rerun extracts (`rerun_schema`), as the script says: found once, by build_script.
+        schema = script.data_extraction_schema
+        if schema is None or request.output is None:
+            return script
+        with self._rt.browser_guard(request.lease.run_id):
+            page = self._rt.host.get(request.lease.run_id).page
+            plan = await plan_extraction(page, request.output, schema)
+        return script.model_copy(update={"extraction": plan})
 
     @activity.defn(name=RUN_SCRIPT_STEP)
     async def run_script_step(self, request: ScriptStepInput) -> ScriptStepResult:
@@ -149,18 +146,13 @@ class ScriptActivities(ActivityGroup):
 
 
 def script_of(
-    request: TaskRunRequest,
-    steps: list[StepRecord],
-    settings: Settings,
-    *,
-    extraction: ExtractionPlan | None = None,
-    output: Any = None,
+    request: TaskRunRequest, steps: list[StepRecord], settings: Settings, *, output: Any = None
 ) -> Script:
     """The run's script, its prompt stored with `{parameter}` placeholders where it spelled
     out a secret the run typed (a password in the prompt). Raises SecretKeyError when a
     sealed value cannot be opened with this process's key."""
     steps = opened(steps, settings)
-    script = build_script(request, steps, extraction=extraction, output=output)
+    script = build_script(request, steps, output=output)
     typed = [
         step.action.text
         for step in steps
