@@ -19,7 +19,7 @@ from wayfinder.browser_options import OPTIONS, BrowserOptions, given_options
 from wayfinder.client_runs import RunReading
 from wayfinder.models import RunStatus, StepRecord, TaskRunRequest, TaskRunResponse
 from wayfinder.proxies import prepare_proxy
-from wayfinder.proxy_url import ProxyURL
+from wayfinder.proxy_url import NO_PROXY, ProxyURL
 from wayfinder.published import (
     RERUN_ID_PREFIX,
     PublishedWorkflow,
@@ -306,7 +306,10 @@ class PublishedWorkflows(RunReading):
         """`run_task(run_with="code")`: rerun the workflow published for this prompt and URL,
         with the secrets the prompt spells out (and the browser options it was given, over the
         kept ones); else run the agent and publish."""
-        given = given_options(**{name: getattr(request, name) for name in OPTIONS})
+        options = {name: getattr(request, name) for name in OPTIONS}
+        if request.proxy_location is None and "proxy_location" in request.model_fields_set:
+            options["proxy_location"] = NO_PROXY  # given as "NONE": no proxy this time
+        given = given_options(**options)
         for listed in await self.list_workflows(limit=200, request_options=request_options):
             if listed.url != request.url or listed.prompt is None:
                 continue
