@@ -194,3 +194,9 @@ def test_a_healed_check_is_kept_on_the_recorded_host() -> None:
     values = {"url": PRODUCTION, "name": "Grace"}
     repaired = healing.repaired(scripted, record, values, f"{STAGING_SITE}/start")
     assert repaired.after == PageCheck(url=f"{STAGING_SITE}/sent?n=2", text="Sent to {name}")
+
+
+def test_a_broken_goto_is_handed_over_on_the_new_host() -> None:
+    scripted = ScriptAction(action=GotoUrlAction(url=f"{STAGING_SITE}/orders?id=7"))
+    task = healing.instruction(scripted, {"url": PRODUCTION}, STAGING)
+    assert task == "Go to http://127.0.0.1:8123/orders?id=7"
