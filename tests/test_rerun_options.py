@@ -182,6 +182,28 @@ async def test_run_task_with_code_reuses_the_options_and_takes_its_own(
     assert all(h["user-agent"] == AGENT for h in site.seen)
 
 
+async def test_run_task_with_code_can_go_without_the_kept_proxy(
+    proxied: Client, published: Published, sites: SiteServer
+) -> None:
+    """proxy_location="NONE" clears the kept proxy for run_task(run_with="code") too, as it
+    does for run_workflow; the other kept options stay."""
+    site = published.site
+    site.seen.clear()
+    rerun = await proxied.run_task(
+        published.prompt,
+        url=sites.url + site.landing,
+        run_with="code",
+        proxy_location="NONE",
+        wait_for_completion=True,
+    )
+    assert rerun.status is RunStatus.completed, rerun.failure_reason
+    assert rerun.workflow_id == published.workflow_id and rerun.run_id.startswith("wr_")
+    assert site.through_proxy() == [False, False]
+    assert site.seen and all(h["user-agent"] == AGENT for h in site.seen)
+    kept = (await proxied.get_workflow(published.workflow_id)).browser_options
+    assert isinstance(kept.proxy_location, ProxyURL)
+
+
 BAD_OVERRIDES: list[tuple[str, object]] = [
     ("proxy_location", "no such place!"),
     ("proxy_location", {"url": f"ftp://runner:{PASSWORD}@127.0.0.1:21"}),

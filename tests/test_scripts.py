@@ -142,8 +142,11 @@ def test_values_bind_and_pages_check_on_another_host() -> None:
     action = ScriptAction(action=SelectOptionAction(element_id="3", option="Tools"), parameter="c")
     assert action.bound({"c": "Garden"}) == SelectOptionAction(element_id="3", option="Garden")
     check = PageCheck(url="https://staging.example.com/admin/new?x=1", text="Added {{1}} {name}")
-    assert check.url_matches("https://prod.example.com/admin/new/")
-    assert not check.url_matches("https://prod.example.com/admin/login")
+    on_prod = check.rebased(START, "https://prod.example.com/")
+    assert on_prod.url_matches("https://prod.example.com/admin/new/?x=2")
+    assert not on_prod.url_matches("https://prod.example.com/admin/login")
+    # A rerun on prod that is back on staging is not where it should be.
+    assert not on_prod.url_matches("https://staging.example.com/admin/new")
     assert check.expected_text({"name": "Kettle"}) == "Added {1} Kettle"
     assert (
         rebase_url("https://staging.example.com/a?b=1", START, "https://prod.example.com/")

@@ -204,7 +204,7 @@ class Client(PublishedWorkflows, BrowserSessionCalls):
         the field). When the wait times out, `TimeoutError` is raised and the run goes on.
         """
         request = TaskRunRequest.model_validate(
-            dict(
+            _given(
                 prompt=prompt,
                 url=url,
                 engine=engine,
@@ -291,3 +291,10 @@ def _attached_to_host(home: Path) -> Iterator[None]:
     with clients_lock(home).open("a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_SH)
         yield
+
+
+def _given(**arguments: Any) -> dict[str, Any]:
+    """`run_task`'s arguments that were given (not None), so that the request's fields set are
+    the caller's: a code rerun's options replace only those, and proxy_location="NONE" (given,
+    None once validated) clears the kept proxy as it does for run_workflow."""
+    return {name: value for name, value in arguments.items() if value is not None}

@@ -19,7 +19,7 @@ from wayfinder.browser_options import OPTIONS, BrowserOptions, given_options
 from wayfinder.client_runs import RunReading
 from wayfinder.models import RunStatus, StepRecord, TaskRunRequest, TaskRunResponse
 from wayfinder.proxies import prepare_proxy
-from wayfinder.proxy_url import ProxyURL
+from wayfinder.proxy_url import NO_PROXY, ProxyURL
 from wayfinder.published import (
     RERUN_ID_PREFIX,
     PublishedWorkflow,
@@ -36,7 +36,7 @@ from wayfinder.published import (
 from wayfinder.request_options import applies_request_options, call_temporal, rpc_options
 from wayfinder.scripts.build import NotPublishableError
 from wayfinder.scripts.codegen import generate_code
-from wayfinder.scripts.model import Script
+from wayfinder.scripts.model import Script, rebase_urls_in
 from wayfinder.secrets import SecretBox
 from wayfinder.urls import check_http_url
 from wayfinder.visibility import initial_search_attributes
@@ -280,7 +280,8 @@ class PublishedWorkflows(RunReading):
             for p in script.parameters
             if p.name != "url" and not p.secret and values.get(p.name) != p.default
         }
-        prompt = script.prompt.format_map(secrets)
+        # An address the task spells out on the recorded host goes to this rerun's, as in code.
+        prompt = rebase_urls_in(script.prompt.format_map(secrets), script.url, values["url"])
         if changed:
             prompt += " Use these values: " + "; ".join(f"{k}: {v}" for k, v in changed.items())
         return await self.start(
@@ -305,7 +306,10 @@ class PublishedWorkflows(RunReading):
         """`run_task(run_with="code")`: rerun the workflow published for this prompt and URL,
         with the secrets the prompt spells out (and the browser options it was given, over the
         kept ones); else run the agent and publish."""
-        given = given_options(**{name: getattr(request, name) for name in OPTIONS})
+        options = {name: getattr(request, name) for name in OPTIONS}
+        if request.proxy_location is None and "proxy_location" in request.model_fields_set:
+            options["proxy_location"] = NO_PROXY  # given as "NONE": no proxy this time
+        given = given_options(**options)
         for listed in await self.list_workflows(limit=200, request_options=request_options):
             if listed.url != request.url or listed.prompt is None:
                 continue

@@ -32,8 +32,7 @@ from wayfinder.browser.extraction_plan import extract, plan_extraction
 from wayfinder.models import StepRecord, TaskRunRequest
 from wayfinder.published import prompt_template
 from wayfinder.scripts.build import NotPublishableError, build_script
-from wayfinder.scripts.model import ExtractionPlan, Script, ScriptAction
-from wayfinder.scripts.output_schema import rerun_schema
+from wayfinder.scripts.model import Script, ScriptAction, rebased
 from wayfinder.secrets import SecretBox, SecretKeyError
 from wayfinder.settings import Settings
 
@@ -42,24 +41,22 @@ class ScriptActivities(ActivityGroup):
     @activity.defn(name=PUBLISH_SCRIPT)
     async def publish_script(self, request: PublishScriptInput) -> Script:
         """The run's script; with an extraction, where its data sits on the final page."""
-        plan = None
-        schema = rerun_schema(request.request.data_extraction_schema, request.output)
-        with self._rt.browser_guard(request.lease.run_id):
-            if schema is not None and request.output is not None:
-                page = self._rt.host.get(request.lease.run_id).page
-                plan = await plan_extraction(page, request.output, schema)
         try:
-            return script_of(
-                request.request,
-                request.steps,
-                self._rt.settings,
-                extraction=plan,
-                output=request.output,
+            script = script_of(
+                request.request, request.steps, self._rt.settings, output=request.output
             )
         except NotPublishableError as exc:
             raise ApplicationError(str(exc), type="NotPublishable", non_retryable=True) from exc
         except SecretKeyError as exc:
             raise ApplicationError(str(exc), type="SecretKeyError", non_retryable=True) from exc
+        # What a rerun extracts (`rerun_schema`), as the script says: found once, by build_script.
+        schema = script.data_extraction_schema
+        if schema is None or request.output is None:
+            return script
+        with self._rt.browser_guard(request.lease.run_id):
+            page = self._rt.host.get(request.lease.run_id).page
+            plan = await plan_extraction(page, request.output, schema)
+        return script.model_copy(update={"extraction": plan})
 
     @activity.defn(name=RUN_SCRIPT_STEP)
     async def run_script_step(self, request: ScriptStepInput) -> ScriptStepResult:
@@ -73,19 +70,22 @@ class ScriptActivities(ActivityGroup):
             async with heartbeating() as heartbeat:
                 run = self._rt.host.get(run_id)
                 start_url = run.page.url
+                # Recorded URLs on the recorded start's host go to the rerun's (`url`) instead.
+                moved = (request.recorded_url, request.values["url"])
                 start = request.start_action
                 for done, step in enumerate(request.steps):
                     for index in range(start, len(step.actions)):
                         scripted = step.actions[index]
                         started = time.monotonic()
-                        action = scripted.bound(values)
+                        action = rebased(scripted.bound(values), *moved)
                         # The note reaches history if this host dies: never the typed value.
                         heartbeat.note(f"step {step.number}: {action.type}")
                         try:
                             run.page = await replay.perform(run.page, action, scripted.target)
                             if scripted.after is not None:
                                 text = scripted.after.expected_text(values)
-                                await replay.check(run.page, scripted.after, text=text)
+                                after = scripted.after.rebased(*moved)
+                                await replay.check(run.page, after, text=text)
                         except replay.ReplayBroken as exc:
                             return ScriptStepResult(
                                 records=records,
@@ -100,7 +100,7 @@ class ScriptActivities(ActivityGroup):
                         number = request.first_number + len(records)
                         elapsed = int((time.monotonic() - started) * 1000)
                         records.append(
-                            _record(number, scripted, request.values, run.page.url, elapsed)
+                            _record(number, scripted, request.values, moved, run.page.url, elapsed)
                         )
                     start = 0
                     if run.page.url != start_url:
@@ -146,18 +146,13 @@ class ScriptActivities(ActivityGroup):
 
 
 def script_of(
-    request: TaskRunRequest,
-    steps: list[StepRecord],
-    settings: Settings,
-    *,
-    extraction: ExtractionPlan | None = None,
-    output: Any = None,
+    request: TaskRunRequest, steps: list[StepRecord], settings: Settings, *, output: Any = None
 ) -> Script:
     """The run's script, its prompt stored with `{parameter}` placeholders where it spelled
     out a secret the run typed (a password in the prompt). Raises SecretKeyError when a
     sealed value cannot be opened with this process's key."""
     steps = opened(steps, settings)
-    script = build_script(request, steps, extraction=extraction, output=output)
+    script = build_script(request, steps, output=output)
     typed = [
         step.action.text
         for step in steps
@@ -197,17 +192,23 @@ def opened(steps: list[StepRecord], settings: Settings) -> list[StepRecord]:
 
 
 def _record(
-    number: int, scripted: ScriptAction, public: dict[str, str], url: str, duration_ms: int
+    number: int,
+    scripted: ScriptAction,
+    public: dict[str, str],
+    moved: tuple[str, str],
+    url: str,
+    duration_ms: int,
 ) -> StepRecord:
-    """The step-log entry of a replayed action: the recorded action with this rerun's value,
-    bound from the parameters that are not secret (a secret's stays blank, as in the script)."""
+    """The step-log entry of a replayed action: the recorded action as this rerun took it
+    (rebased onto its host, with its values bound from the parameters that are not secret: a
+    secret's stays blank, as in the script) and what its page check expected there."""
     target = scripted.target
     return StepRecord(
         number=number,
-        action=scripted.bound(public),
+        action=rebased(scripted.bound(public), *moved),
         element=(target.description or replay.chain_of(target)) if target else None,
         url=url,
         target=target,
-        after=scripted.after,
+        after=scripted.after.rebased(*moved) if scripted.after else None,
         duration_ms=duration_ms,
     )

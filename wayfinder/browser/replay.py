@@ -70,8 +70,12 @@ async def find(page: Page, target: ElementTarget) -> Locator:
 
 async def perform(page: Page, action: Action, target: ElementTarget | None) -> Page:
     """Do `action` (its values already bound) on `page`; returns the page current afterwards."""
-    if isinstance(action, GotoUrlAction):
-        await page.goto(action.url, wait_until="domcontentloaded")
+    if isinstance(action, GotoUrlAction):  # rebased onto the rerun's host by the caller
+        try:
+            await page.goto(action.url, wait_until="domcontentloaded")
+        except PlaywrightError as exc:
+            first = (exc.message or str(exc)).strip().splitlines()[0]
+            raise ReplayBroken(Broken(f"goto {action.url}", f"could not load: {first}")) from None
         return page
     if isinstance(action, GoBackAction):
         await page.go_back(wait_until="domcontentloaded")
@@ -128,8 +132,9 @@ async def _act(element: Locator, action: Action) -> None:
 
 
 async def check(page: Page, after: PageCheck, *, text: str | None) -> None:
-    """Wait until `page` is on the recorded page (same path) and shows `text` (the recorded
-    text with this rerun's values), else ReplayBroken."""
+    """Wait until `page` is on the recorded page (`after`, rebased onto the rerun's host:
+    `PageCheck.rebased`) and shows `text` (the recorded text with this rerun's values), else
+    ReplayBroken."""
     if after.url is not None:
         try:
             await page.wait_for_url(after.url_matches, timeout=CHECK_TIMEOUT_MS)

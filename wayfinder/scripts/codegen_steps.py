@@ -27,7 +27,14 @@ from wayfinder.scripts.codegen_source import (
     literal,
     statement,
 )
-from wayfinder.scripts.model import ElementTarget, Locator, Script, ScriptAction, ScriptStep
+from wayfinder.scripts.model import (
+    ElementTarget,
+    Locator,
+    Script,
+    ScriptAction,
+    ScriptStep,
+    start_relative,
+)
 
 SCROLL_PX = 600
 _SUBMITTING = (ClickAction, KeypressAction, GotoUrlAction, GoBackAction)
@@ -128,13 +135,14 @@ class StepWriter:
             self.lines.append("    page.bring_to_front()")
 
     def _url(self, recorded: str) -> str:
-        """A URL on the start URL's host follows the `url` parameter (staging → production)."""
-        start, target = self.script.url.split("/")[:3], recorded.split("/")[:3]
-        if start != target:
+        """A URL on the start URL's host follows the `url` parameter (staging → production):
+        `urljoin(url, ...)` of its `start_relative` part, which is what `rebase_url` gives the
+        replay of a rerun."""
+        relative = start_relative(recorded, self.script.url)
+        if relative is None:
             return literal(recorded)
         self.uses_urljoin = True
-        rest = "/" + "/".join(recorded.split("/")[3:])
-        return f"urljoin({self._argument('url')}, {literal(rest)})"
+        return f"urljoin({self._argument('url')}, {literal(relative)})"
 
     def check(self, action: ScriptAction) -> None:
         """After a step that submits or navigates: the page shows the text the run saw."""

@@ -19,11 +19,17 @@ from __future__ import annotations
 
 import re
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
-from wayfinder.actions import Action, InputTextAction, SelectOptionAction, UploadFileAction
+from wayfinder.actions import (
+    Action,
+    GotoUrlAction,
+    InputTextAction,
+    SelectOptionAction,
+    UploadFileAction,
+)
 
 
 class _Compact(BaseModel):
@@ -135,12 +141,22 @@ class PageCheck(_Compact):
     In a `Script`, parameter values in it are `{parameter}` placeholders (`str.format`
     syntax, literal braces doubled): use `expected_text`."""
 
+    def rebased(self, recorded_start: str, start: str) -> PageCheck:
+        """The check for a rerun that starts at `start`: a recorded URL on the host of the
+        recorded start is expected on the host of `start` (`rebase_url`), as the rerun's own
+        `goto`s go there."""
+        if self.url is None:
+            return self
+        return self.model_copy(update={"url": rebase_url(self.url, recorded_start, start)})
+
     def url_matches(self, actual: str) -> bool:
-        """Is `actual` the recorded page? Same path; scheme, host and query may differ (a
-        rerun against another host, or with other values in a search query)."""
+        """Is `actual` the page of this check? Same scheme, host and path; the query may
+        differ (other values in a search query). On a rerun, check `rebased(...)`: a page of
+        the host the script was recorded on is then the wrong host."""
         if self.url is None:
             return True
-        return urlsplit(actual).path.rstrip("/") == urlsplit(self.url).path.rstrip("/")
+        got, want = urlsplit(actual), urlsplit(self.url)
+        return _origin(got) == _origin(want) and got.path.rstrip("/") == want.path.rstrip("/")
 
     def expected_text(self, values: dict[str, str]) -> str | None:
         """The text to look for, with the rerun's parameter values filled in."""
@@ -182,13 +198,58 @@ class ScriptAction(_Compact):
         return self.action
 
 
+def _origin(url: SplitResult) -> tuple[str, str]:
+    """Scheme and host of a URL as browsers compare them (case-insensitive)."""
+    return url.scheme.lower(), url.netloc.lower()
+
+
+def start_relative(recorded: str, recorded_start: str) -> str | None:
+    """What `recorded` (a URL the run went to) is relative to the host of `recorded_start`
+    (its path, query and fragment, for `urljoin` with a rerun's start URL), or None when it is
+    on another host (an outside site, a login provider: a rerun goes there as recorded).
+
+    The generated code joins it with its `url` argument, as `rebase_url` does on a rerun."""
+    target = urlsplit(recorded)
+    if _origin(target) != _origin(urlsplit(recorded_start)):
+        return None
+    path = target.path or "/"
+    if path.startswith("//"):
+        path = "/." + path  # "//x" would be read as a host by urljoin; "/.//x" is the path
+    return urlunsplit(("", "", path, target.query, target.fragment))
+
+
 def rebase_url(recorded: str, recorded_start: str, start: str) -> str:
     """`recorded` (a URL the run went to) moved to the host of `start` when it was on the host
-    of `recorded_start`: a script published against staging goes on to production's pages."""
-    was, now, target = urlsplit(recorded_start), urlsplit(start), urlsplit(recorded)
-    if (target.scheme, target.netloc) != (was.scheme, was.netloc):
-        return recorded
-    return urlunsplit((now.scheme, now.netloc, target.path, target.query, target.fragment))
+    of `recorded_start`: a script published against staging goes on to production's pages.
+
+    The one rule for every recorded URL on a rerun: the replay's `goto`s, its page checks
+    (`PageCheck.rebased`) and the generated code's `urljoin(url, ...)` (`start_relative`)."""
+    relative = start_relative(recorded, recorded_start)
+    return recorded if relative is None else urljoin(start, relative)
+
+
+_URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>]+")
+_TRAILING = ".,;:!?)"
+"""Punctuation that ends a sentence after an address rather than belonging to it."""
+
+
+def rebase_urls_in(text: str, recorded_start: str, start: str) -> str:
+    """`text` (a task) with each address it spells out rebased (`rebase_url`): the agent
+    rerun of a workflow goes where its code rerun would."""
+
+    def one(found: re.Match[str]) -> str:
+        url = found.group(0).rstrip(_TRAILING)
+        return rebase_url(url, recorded_start, start) + found.group(0)[len(url) :]
+
+    return _URL_IN_TEXT.sub(one, text)
+
+
+def rebased(action: Action, recorded_start: str, start: str) -> Action:
+    """`action` as a rerun starting at `start` takes it: a `goto_url` on the recorded start's
+    host goes to the same page on `start`'s host (`rebase_url`)."""
+    if isinstance(action, GotoUrlAction):
+        return action.model_copy(update={"url": rebase_url(action.url, recorded_start, start)})
+    return action
 
 
 _FILLER = frozenset("a an the into in to on of and then for https http www".split())

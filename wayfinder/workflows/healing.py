@@ -3,9 +3,16 @@ answer repairs the script. Pure functions on the script model, safe in workflow 
 
 from __future__ import annotations
 
-from wayfinder.actions import ClickAction, InputTextAction, SelectOptionAction
+from wayfinder.actions import ClickAction, GotoUrlAction, InputTextAction, SelectOptionAction
 from wayfinder.models import StepRecord
-from wayfinder.scripts.model import SECRET_STAND_IN, ElementTarget, PageCheck, ScriptAction
+from wayfinder.scripts.model import (
+    SECRET_STAND_IN,
+    ElementTarget,
+    PageCheck,
+    ScriptAction,
+    rebase_url,
+    rebased,
+)
 
 
 def element_name(target: ElementTarget | None) -> str:
@@ -30,10 +37,12 @@ def element_role(target: ElementTarget | None) -> str | None:
     return role if role in ("button", "link", "tab", "checkbox", "radio", "menuitem") else None
 
 
-def instruction(scripted: ScriptAction, values: dict[str, str]) -> str:
+def instruction(scripted: ScriptAction, values: dict[str, str], recorded_start: str) -> str:
     """The one-step task for the agent, written as a user would (values filled in; a secret
-    replaced by a stand-in)."""
-    action = scripted.bound(values)
+    replaced by a stand-in; an address on the recorded start's host on this rerun's)."""
+    action = rebased(scripted.bound(values), recorded_start, values["url"])
+    if isinstance(action, GotoUrlAction):
+        return f"Go to {action.url}"
     name = element_name(scripted.target)
     secret = scripted.target is not None and scripted.target.secret
     if isinstance(action, InputTextAction):
@@ -48,14 +57,22 @@ def instruction(scripted: ScriptAction, values: dict[str, str]) -> str:
     return f"{action.type.replace('_', ' ')} {name}"
 
 
-def repaired(scripted: ScriptAction, record: StepRecord, values: dict[str, str]) -> ScriptAction:
+def repaired(
+    scripted: ScriptAction, record: StepRecord, values: dict[str, str], recorded_start: str
+) -> ScriptAction:
     """The scripted action with the element the agent used and what the page showed after.
 
     The action keeps its kind and parameter when the agent did the same kind of thing;
-    otherwise the agent's action replaces it (a field that became a drop-down)."""
+    otherwise the agent's action replaces it (a field that became a drop-down). What the page
+    showed is kept in the script's terms: a URL on this rerun's host (`values["url"]`) goes
+    back to the host the script was recorded on (`recorded_start`), where the script's other
+    URLs are, so that every later rerun rebases them all alike."""
     after = scripted.after
     if record.after is not None:
-        after = PageCheck(url=record.after.url, text=_template(record.after.text, values))
+        url = record.after.url
+        if url is not None:
+            url = rebase_url(url, values["url"], recorded_start)
+        after = PageCheck(url=url, text=_template(record.after.text, values))
     same_kind = record.action.type == scripted.action.type
     return ScriptAction(
         action=scripted.action if same_kind else record.action,  # type: ignore[arg-type]

@@ -127,6 +127,7 @@ class ScriptRunWorkflow(RunQueries):
                     start_action=start,
                     first_number=len(self._steps) + 1,
                     values=self._input.values,
+                    recorded_url=self._script.url,
                     secrets=self._input.secrets,
                 ),
                 ScriptStepResult,
@@ -179,7 +180,7 @@ class ScriptRunWorkflow(RunQueries):
                 lease=self._browser.leased,
                 number=len(self._steps) + 1,
                 run_id=self._state.run_id,
-                task=healing.instruction(scripted, self._input.values),
+                task=healing.instruction(scripted, self._input.values, self._script.url),
                 feedback=Feedback(healing=Healing(intent=step.intent, broken=where)),
                 recovered_from=self._recovered_from,
                 max_actions=1,  # the one action that broke, no more
@@ -197,7 +198,9 @@ class ScriptRunWorkflow(RunQueries):
                 f"{where}; the agent could not repair it: "
                 f"{record.error or f'it answered {record.action_type} instead of acting'}"
             )
-        step.actions[index] = healing.repaired(scripted, record, self._input.values)
+        step.actions[index] = healing.repaired(
+            scripted, record, self._input.values, self._script.url
+        )
         if step.number not in self._script_run.healed_steps:
             self._script_run.healed_steps.append(step.number)
         # A value the agent typed (a stand-in for a secret) is typed again by the script.
