@@ -18,7 +18,7 @@ import pytest
 from playwright.async_api import Page
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
-from tests.fixtures.sites import SiteServer
+from tests.fixtures.sites import SiteRequest, SiteResponse, SiteServer
 from wayfinder import Client, RunStatus
 from wayfinder.actions import ClickAction, GotoUrlAction
 from wayfinder.browser import replay
@@ -109,6 +109,35 @@ async def test_an_agent_rerun_is_sent_to_the_new_url_too(
     steps = await client.get_run_steps(again.run_id)
     assert steps[0].action.type == "goto_url"
     assert steps[0].action.url == f"{production.url}/contact"
+
+
+async def test_a_goto_whose_page_changed_is_repaired_by_the_agent(
+    client: Client, published: Published
+) -> None:
+    """On a third site the contact page has a new heading, so the goto's page check fails;
+    the agent is sent there by address, and its goto (which acts on no element) repairs it."""
+    with SiteServer() as redesigned:
+        original, _ = redesigned.resolve("/contact") or pytest.fail("no /contact")
+
+        def renamed(request: SiteRequest) -> SiteResponse | str:
+            answer = original(request)
+            if isinstance(answer, str):
+                return answer.replace("<h1>Contact us</h1>", "<h1>Get in touch</h1>")
+            return answer
+
+        redesigned.add_page("/contact", renamed)
+        again = await client.run_workflow(
+            published.workflow_id,
+            parameters={"url": f"{redesigned.url}/", "name": "Mary Somerville"},
+            wait_for_completion=True,
+        )
+        assert again.status is RunStatus.completed, again.failure_reason
+        assert again.script_run and again.script_run.healed_steps == [1]
+        assert "Mary Somerville" in [s["name"] for s in redesigned.submissions]
+        assert again.usage.model_calls >= 1  # the repair; the rest replayed as recorded
+        steps = await client.get_run_steps(again.run_id)
+        assert steps[0].action.type == "goto_url"
+        assert steps[0].action.url == f"{redesigned.url}/contact"
 
 
 async def test_the_generated_code_goes_to_the_url_it_is_given(

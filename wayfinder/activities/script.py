@@ -71,7 +71,8 @@ class ScriptActivities(ActivityGroup):
                 run = self._rt.host.get(run_id)
                 start_url = run.page.url
                 # Recorded URLs on the recorded start's host go to the rerun's (`url`) instead.
-                moved = (request.recorded_url, request.values["url"])
+                url = request.values["url"]
+                moved = (request.recorded_url or url, url)
                 start = request.start_action
                 for done, step in enumerate(request.steps):
                     for index in range(start, len(step.actions)):

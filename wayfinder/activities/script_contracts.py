@@ -39,9 +39,10 @@ class ScriptStepInput(BaseModel):
     """Step-log number of the first action run."""
     values: dict[str, str]
     """Every parameter that is not secret, `url` included."""
-    recorded_url: str
+    recorded_url: str | None = None
     """The start URL the script was recorded from (`Script.url`): a recorded URL on its host is
-    rebased onto `values["url"]` (`wayfinder.scripts.model.rebase_url`)."""
+    rebased onto `values["url"]` (`wayfinder.scripts.model.rebase_url`). None from a workflow
+    that scheduled this before the field existed: recorded URLs are then used as they are."""
     secrets: dict[str, str] = Field(default_factory=dict)
     """Secret parameters, encrypted (`wayfinder.secrets`): decrypted only inside the activity."""
 

@@ -193,7 +193,8 @@ class ScriptRunWorkflow(RunQueries):
         record = result.records[0]
         step_log.record(self._state, self._steps, record)
         self._checkpointed(result.checkpoint, step_index)
-        if record.error or record.target is None:
+        # An action on an element is repaired by one on an element; a goto by a goto.
+        if record.error or (record.target is None and scripted.target is not None):
             raise _StepBroken(
                 f"{where}; the agent could not repair it: "
                 f"{record.error or f'it answered {record.action_type} instead of acting'}"
