@@ -41,6 +41,7 @@ from tests.fixtures.fidelity_pages import PAGES as FIDELITY_PAGES
 from tests.fixtures.fidelity_pages import add_fidelity_pages
 from tests.fixtures.sites import SiteServer
 from wayfinder.browser.host import CHROMIUM_ARGS, find_chromium
+from wayfinder.browser.page_text import header_url
 from wayfinder.browser.snapshot import take_snapshot
 
 FIXTURE_PAGES = ["/news", "/products", "/contact", "/shop/category/garden", "/frames", "/shadow"]
@@ -133,7 +134,9 @@ async def _measure(page: Page, label: str) -> Figures:
     aria = await page.locator("body").aria_snapshot()
     near, missed = await _coverage(page, aria, snap.text)
     body = "\n".join(ln for ln in snap.text.splitlines() if not _HEADER.match(ln))
-    url_line = len(snap.text.splitlines()[0]) + 1
+    # What an agent reading aria must send too: the URL as `URL: <url>` and a newline, whatever
+    # the description's own header looks like.
+    url_line = len(header_url(page.url)) + 1
     return Figures(
         label, len(snap.text), len(body), len(aria), url_line, near, missed, (snap.text, aria)
     )
