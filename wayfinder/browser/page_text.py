@@ -149,7 +149,12 @@ def element_line(node: dict[str, Any], focus_id: str | None) -> str:
         pairs = [(k, v) for k, v in pairs if k not in ("type", "label")]
     values = dict(pairs)
     role = values.get("role")
-    if role and tag not in _TAG_KEPT_WITH_ROLE and _ROLE_TAG.fullmatch(role):
+    if (
+        role
+        and tag not in _TAG_KEPT_WITH_ROLE
+        and role not in _TAG_KEPT_WITH_ROLE  # `<div role=select>` must not pass for a select
+        and _ROLE_TAG.fullmatch(role)
+    ):
         tag = role
         pairs = [(k, v) for k, v in pairs if k != "role"]
     # A name that repeats what the line says anyway: its text or label, or its kind
