@@ -66,10 +66,9 @@ async def test_format_lists_elements_and_text(context: BrowserContext, page: Pag
     snap = await take_snapshot(page)
     lines = snap.text.splitlines()
 
+    # The title says what the <h1> line says: it is not written twice (no quoted title).
     assert lines[0] == f"URL: {SITE}/news"
-    # The title says what the <h1> line says: it is not written twice.
     assert lines[1] == "Top stories"
-    assert not any(ln.startswith("Title:") for ln in lines)
     assert not any(ln.startswith("Scroll:") for ln in lines)  # the page does not scroll
     assert not any(ln.startswith("Tabs:") for ln in lines)  # one tab only
     assert "Top stories" in lines
@@ -80,10 +79,9 @@ async def test_format_lists_elements_and_text(context: BrowserContext, page: Pag
     q = find(snap.elements, "Search stories")
     assert f'[{q.id}]<input name=q label="Search stories" placeholder="Search">' in lines
     country = find(snap.elements, "Country")
-    assert (
-        f'[{country.id}]<select name=country label="Country" value="US">"US", "UK", "France"'
-        in lines
-    )
+    # `name=country` says what its label says: left out of the line, kept in the table.
+    assert f'[{country.id}]<select label="Country" value="US">"US", "UK", "France"' in lines
+    assert country.attributes["name"] == "country"
     assert f"[{find(snap.elements, 'Submit').id}]<button>Submit" in lines
     msg = find(snap.elements, "Message")
     assert f'[{msg.id}]<textarea name=msg label="Message">' in lines
@@ -187,7 +185,7 @@ async def test_cursor_pointer_area_listed_once(page: Page) -> None:
     assert any(ln.endswith("]<div>Inline handler") for ln in lines)
     assert any(ln.endswith("]<div>Focusable") for ln in lines)
     assert "role=clickable" not in snap.text
-    assert any(ln.endswith("<div role=tab selected>Tab one") for ln in lines)
+    assert any(ln.endswith("]<tab selected>Tab one") for ln in lines)  # a role is the tag
     # The label wrapping the checkbox is not an extra element.
     assert sum("Remember me" in ln for ln in snap.text.splitlines()) == 1
     assert any(ln.endswith("]<checkbox>Remember me") for ln in lines)
@@ -201,7 +199,8 @@ async def test_visually_hidden_checkbox_lists_its_label(page: Page) -> None:
     snap = await take_snapshot(page)
     label = find(snap.elements, "Send me news")
     assert label.tag == "label"
-    assert f"[{label.id}]<label role=checkbox checked>Send me news" in snap.text
+    assert f"[{label.id}]<checkbox checked>Send me news" in snap.text  # written as its role
+    assert label.role == "checkbox"
 
 
 async def test_container_with_nested_controls_is_walked(page: Page) -> None:
@@ -213,9 +212,10 @@ async def test_container_with_nested_controls_is_walked(page: Page) -> None:
     snap = await take_snapshot(page)
     lines = snap.text.splitlines()
     listbox = find(snap.elements, "Fruits")
-    assert f'[{listbox.id}]<div role=listbox aria-label="Fruits">' in lines
-    assert any(ln.endswith("<div role=option>Apple") for ln in lines)
-    assert any(ln.endswith("<div role=option selected>Pear") for ln in lines)
+    assert f'[{listbox.id}]<listbox aria-label="Fruits">' in lines
+    assert any(ln.endswith("]<option>Apple") for ln in lines)
+    assert any(ln.endswith("]<option selected>Pear") for ln in lines)
+    assert (listbox.tag, listbox.role) == ("div", "listbox")
 
 
 FRAME_PAGE = """<html><head><title>Frames</title></head><body>
@@ -306,7 +306,7 @@ async def test_far_elements_summarised_on_huge_page(context: BrowserContext, pag
 
     small = await take_snapshot(page, token_budget=300)
     assert small.token_estimate <= 300
-    assert small.text.startswith(f"URL: {SITE}/links\nTitle: Links\nScroll: ")
+    assert small.text.startswith(f'URL: {SITE}/links "Links"\nScroll: ')
     assert all(len(ln) <= 300 for ln in small.text.splitlines())
     assert re.search(r"^\.\.\. \d+ more elements below the viewport", small.text, re.M)
 

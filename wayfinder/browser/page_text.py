@@ -29,7 +29,24 @@ MAX_SELECT_OPTIONS = 20
 """A select lists this many options, unless it is focused or is the snapshot's focus_id."""
 MAX_OPTION_TEXT = 60
 
+URL_LINE = re.compile(r'^URL: (?P<url>\S*)(?: "(?P<title>[^"]*)")?$')
+"""The header's first line, `URL: <url> "<title>"` (the title only when the page does not say
+it). A URL never has a raw space or `"` here (header_url), a title never a `"`."""
+
 _UNQUOTED_ATTRS = frozenset({"type", "name", "role"})
+# Tags that say what the element does (and how to act on it) whatever its role: `<a role=button
+# href=…>` still has an href, `<input role=combobox>` is still typed into. Any other tag with a
+# role is written as the role (`<div role=tab>` is `<tab>`): the role is what it is (ARIA says
+# it replaces the tag's own semantics), and the tag only costs characters.
+_TAG_KEPT_WITH_ROLE = frozenset(
+    {"a", "button", "input", "select", "textarea", "summary", "img", "iframe"}
+)
+# Attributes whose value names the element: a form control's `name=` that says the same is
+# left out (`<input name=email label="Email">` is `<input label="Email">`): the model acts by
+# [ID], and ElementRef.attributes keeps the name.
+_NAMING_ATTRS = ("label", "aria-label", "placeholder", "title")
+_ROLE_TAG = re.compile(r"[a-z][a-z-]*")
+_NOT_WORDY = re.compile(r"[\W_]+")
 _SIMPLE_VALUE = re.compile(r"[\w.:/\[\]-]+")
 _CHOICE_TYPES = frozenset({"checkbox", "radio"})
 # Characters that are never raw in a URL Playwright reports, except in the odd data: URL: written
@@ -74,9 +91,15 @@ def header_url(url: str) -> str:
 
 
 def title_shown(title: str) -> str | None:
-    """The `Title:` line's text, or None for a page without a title."""
+    """The title as the description writes it, or None for a page without a title."""
     title = angles(trim(title, MAX_TITLE))
     return title or None
+
+
+def with_title(url_line: str, title: str) -> str:
+    """`URL: u` and a title_shown() title: one line, `URL: u "t"` (see URL_LINE)."""
+    quoted_title = title.replace('"', "'")
+    return f'{url_line} "{quoted_title}"'
 
 
 def says(text: str, title: str) -> bool:
@@ -124,6 +147,21 @@ def element_line(node: dict[str, Any], focus_id: str | None) -> str:
         tag = str(kind)
         text = next((v for k, v in pairs if k == "label"), None) or ""
         pairs = [(k, v) for k, v in pairs if k not in ("type", "label")]
+    values = dict(pairs)
+    role = values.get("role")
+    if (
+        role
+        and tag not in _TAG_KEPT_WITH_ROLE
+        and role not in _TAG_KEPT_WITH_ROLE  # `<div role=select>` must not pass for a select
+        and _ROLE_TAG.fullmatch(role)
+    ):
+        tag = role
+        pairs = [(k, v) for k, v in pairs if k != "role"]
+    # A name that repeats what the line says anyway: its text or label, or its kind
+    # (`<input type=password name=password>`, three `<radio name=radio>`).
+    names = (values.get(k) for k in _NAMING_ATTRS)
+    if "name" in values and _same_words(values["name"], text, tag, kind, *names):
+        pairs = [(k, v) for k, v in pairs if k != "name"]
     attrs = " ".join(_format_attr(k, v) for k, v in pairs)
     opening = f"<{tag} {attrs}>" if attrs else f"<{tag}>"
     if tag == "select":
@@ -135,6 +173,13 @@ def element_line(node: dict[str, Any], focus_id: str | None) -> str:
     # No closing tag: page text never contains `<`/`>` (see angles), so the line's end is the
     # element's end, and `</button>` would only cost tokens.
     return f"[{node['id']}]{opening}{text}"
+
+
+def _same_words(value: str | None, *names: str | None) -> bool:
+    """Whether `value` says what one of `names` says, ignoring case, spaces and punctuation
+    (`first_name` and "First name:")."""
+    key = _NOT_WORDY.sub("", value or "").casefold()
+    return bool(key) and any(key == _NOT_WORDY.sub("", n or "").casefold() for n in names)
 
 
 def wrap(text: str, max_lines: int = TEXT_MAX_LINES) -> list[str]:

@@ -318,6 +318,7 @@
     // label, the nested content is listed after it).
     let text = '';
     let firstInner = '';
+    let inside = null; // the nodes listed inside a container, for the checks at the end
     if (el === active) node.focus = 1;
     if (tag === 'textarea') text = el.value;
     else if (tag === 'select') {
@@ -349,6 +350,7 @@
         out.length = mark;
       } else {
         node.nested = true;
+        inside = out.slice(mark);
       }
     }
     text = clean(text);
@@ -453,6 +455,16 @@
       name = label || al || text || title || (node.nested ? firstInner : '');
     }
     node.name = clean(name).slice(0, 200);
+    if (inside && inside.length === 1 && inside[0].k === 'e' && kind === 'pointer' &&
+        !A.length && !node.focus) {
+      // A bare clickable wrapper around one listed element (`<li onclick>` around a menu
+      // item's link): a click on the element inside reaches it too, so `[2]<li>` on a line of
+      // its own would say nothing the next line does not.
+      // Its id is never shown: the element gives it back.
+      out.splice(out.indexOf(node), 1);
+      el.removeAttribute('data-wf-id');
+      seen.delete(id);
+    }
     return node;
   }
 

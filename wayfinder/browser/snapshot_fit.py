@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from wayfinder.browser.page_text import angles, says, trim
+from wayfinder.browser.page_text import angles, says, trim, with_title
 
 NEAR_BELOW = 1.0
 """Elements up to this many viewport heights below the viewport are listed in full."""
@@ -81,9 +81,11 @@ def _render(
         says(items[i].line if items[i].kind == "text" else angles(items[i].name), title)
         for i in kept
     ):
-        # The title is written only when the page already says it, in a line of text or an
-        # element's name (most pages' <h1>, a logo link): a model asked for it reads that line.
-        lines.insert(1, f"Title: {title}")
+        # The title is written only when the page does not already say it, in a line of text
+        # or an element's name (most pages' <h1>, a logo link): a model asked for it reads that
+        # line. It goes on the URL line: `URL: u "t"` costs 5 characters less than a
+        # `Title: t` line.
+        lines[0] = with_title(lines[0], title)
     if above:
         lines.append(_summary(above, "above"))
     body = [
@@ -102,8 +104,8 @@ def _render(
 def fit(head: list[str], title: str | None, items: list[Item], vh: float, budget: int) -> str:
     """Choose what to list so the text stays within `budget` tokens.
 
-    `head` is the header (its first line the URL); `title` follows the URL unless a listed text
-    line already says it.
+    `head` is the header (its first line the URL); `title` is quoted on the URL line unless a
+    listed text line already says it.
 
     Level 1: every text line, elements near the viewport in full, far elements summarised.
     Then, while over budget: drop far text (farthest first), drop text outside the viewport,
@@ -121,7 +123,7 @@ def fit(head: list[str], title: str | None, items: list[Item], vh: float, budget
     summarised = {i for i, it in enumerate(items) if it.kind == "element" and i not in kept}
     budget_chars = budget * 4
     summary_allowance = 2 * (60 + SUMMARY_NAMES * (SUMMARY_NAME_LEN + 6))
-    base = sum(len(h) + 1 for h in head) + summary_allowance + len(f"Title: {title}\n")
+    base = sum(len(h) + 1 for h in head) + summary_allowance + len(f' "{title}"')
     size = base + sum(len(items[i].line) + 2 * items[i].indent + 1 for i in kept)
 
     def cost(i: int) -> int:

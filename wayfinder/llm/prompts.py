@@ -15,7 +15,7 @@ from typing import Any
 from wayfinder.actions import LoggedAction
 from wayfinder.feedback import Feedback, Loop, NotRun, PastStep, StopReason
 
-PROMPT_VERSION = "2026-12-02.4"
+PROMPT_VERSION = "2026-12-02.5"
 
 # The tags of a prompt's sections. The fake model (tests/fixtures/fake_request.py) reads prompts
 # by these names, so renaming one here renames it there too.
@@ -37,10 +37,11 @@ _UNTRUSTED = (
 ACT_SYSTEM = f"""You are Wayfinder, a careful browser agent. You complete the user's task in a \
 real browser by calling tools: one action, or a short list of actions in order.
 
-How to read the page: each interactable element is one line `[ID]<tag attributes>text`; \
-use its ID in element_id. Other lines are the page's text, in document order. Elements inside \
-iframes and shadow roots are indented under their frame. Far-away content is summarised at the \
-end; scroll to see it.
+How to read the page: the first line is its URL, then its title in quotes unless the page \
+shows it. Each interactable element is one line `[ID]<tag attributes>text` (the tag is its ARIA \
+role when it has one: `<tab>`, `<option>`); use its ID in element_id. Other lines are the \
+page's text, in document order. Elements inside iframes and shadow roots are indented under \
+their frame. Far-away content is summarised at the end; scroll to see it.
 
 Rules:
 - Act only on elements listed in the current page; never invent an ID.
