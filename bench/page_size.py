@@ -8,7 +8,9 @@ the tasks' HTML), on a 1280x720 viewport:
   page.locator("body").aria_snapshot(): an agent that reads aria_snapshot() must be told the URL
   too. Also against aria alone, and without the description's header (its URL line with the
   quoted title, `Tabs:`, `Scroll:`). The pages still over aria + URL line are listed, with the
-  characters the quoted title costs;
+  characters the quoted title costs. And against aria + URL + title lines (`Title: <title>\n`,
+  when the page has one): what an agent sends that tells the model the page's title as well,
+  as Playwright's MCP server does (its Page URL and Page Title lines above the snapshot);
 * coverage: every interactable that the aria snapshot lists (button, link, textbox, checkbox,
   option, ...) in or near the viewport (one viewport below, half above, as the description's own
   NEAR_* rules), located with Playwright's get_by_role(role, name=...). It counts as missed when
@@ -66,6 +68,8 @@ class Figures:
     """Characters of a `URL: <url>` line: an agent reading aria_snapshot() needs the URL too."""
     title: int
     """Characters the quoted title costs on the description's URL line (0 when not shown)."""
+    title_line: int
+    """Characters of a `Title: <title>` line (0 for a page without a title)."""
     near: int = 0
     missed: list[str] = field(default_factory=list)
     texts: tuple[str, str] = ("", "")
@@ -82,6 +86,10 @@ class Figures:
     @property
     def with_url_ratio(self) -> float:
         return self.description / max(self.aria + self.url_line, 1)
+
+    @property
+    def with_url_title_ratio(self) -> float:
+        return self.description / max(self.aria + self.url_line + self.title_line, 1)
 
 
 def _norm(text: str) -> str:
@@ -143,6 +151,7 @@ async def _measure(page: Page, label: str) -> Figures:
     url_line = len(header_url(page.url)) + 1
     header = URL_LINE.match(snap.text.splitlines()[0])
     title = len(header["title"]) + 3 if header and header["title"] is not None else 0
+    title_line = len(f"Title: {snap.title}\n") if snap.title else 0
     return Figures(
         label,
         len(snap.text),
@@ -150,6 +159,7 @@ async def _measure(page: Page, label: str) -> Figures:
         len(aria),
         url_line,
         title,
+        title_line,
         near,
         missed,
         (snap.text, aria),
@@ -221,6 +231,7 @@ def _report(title: str, figures: list[Figures], show_missed: bool) -> None:
     missed = sum(len(f.missed) for f in figures)
     print(f"{title}: {len(figures)} pages, interactables near the viewport {near}, missed {missed}")
     print(_figures("against aria + URL line:", [f.with_url_ratio for f in figures]))
+    print(_figures("against aria + URL + title lines:", [f.with_url_title_ratio for f in figures]))
     print(_figures("against aria alone:", [f.ratio for f in figures]))
     print(_figures("body (no URL/Tabs/Scroll) vs aria:", [f.body_ratio for f in figures]))
     over = sorted((f for f in figures if f.with_url_ratio > 1.0), key=lambda f: -f.with_url_ratio)
