@@ -30,6 +30,13 @@ PAGES = {
          Load</button>""",
     "/timer": LOADER + "<button onclick=\"setTimeout(() => load('/api/slow'), 10)\">Load</button>",
     "/go": '<a href="/spa">Open</a>',
+    # A response whose handler keeps the page busy for longer than any quiet period of ours,
+    # then fetches (as a framework does with a script it has just loaded).
+    "/busy": LOADER
+    + """<button onclick="fetch('/api/quick').then(() => setTimeout(() => {
+           const t = Date.now(); while (Date.now() - t < 300) {}
+           load('/api/slow');
+         }, 20))">Load</button>""",
     "/type": LOADER + "<label>Search <input oninput=\"setTimeout(() => load('/api/slow'), 10)\">"
     "</label>",
     "/spa": LOADER + "<script>document.addEventListener('DOMContentLoaded', "
@@ -40,7 +47,9 @@ PAGES = {
 async def serve(context: BrowserContext) -> None:
     async def handler(route: Route) -> None:
         path = urlparse(route.request.url).path
-        if path == "/api/first":
+        if path == "/api/quick":
+            await route.fulfill(body="ok", content_type="text/plain")
+        elif path == "/api/first":
             await asyncio.sleep(SLOW_S / 2)
             await route.fulfill(body="/api/slow", content_type="text/plain")
         elif path == "/api/slow":
@@ -81,6 +90,13 @@ async def test_a_request_started_from_a_timer_is_waited_for(
 ) -> None:
     await serve(context)
     assert await _click_and_read(page, "/timer", "Load") == "Loaded: 3 results"
+
+
+async def test_a_request_after_a_busy_script_is_waited_for(
+    context: BrowserContext, page: Page
+) -> None:
+    await serve(context)
+    assert await _click_and_read(page, "/busy", "Load") == "Loaded: 3 results"
 
 
 async def test_a_new_page_loading_its_content_is_waited_for(

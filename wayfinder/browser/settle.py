@@ -8,18 +8,28 @@ import time
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, Request
 
-SETTLE_QUIET_S = 0.1
-"""After acting, wait until the page has had no request in flight for this long: a request that
-follows another (a fetch chained on a response, the images of content just inserted) starts
-within milliseconds of the one before..."""
+SETTLE_QUIET_S = 0.05
+"""After acting, wait until the page has had no request in flight for this long, and then for a
+page turn (`_page_turn`) that starts no request either: a request that follows another (a fetch
+chained on a response, the images of content just inserted) starts within milliseconds of the
+page running what the last response brought, and a page still busy running it (a script it has
+just loaded, which may fetch next) answers the page turn only when it is done. Waiting for the
+page rather than for a longer time of ours holds however slow the page's scripts are..."""
 SETTLE_TURN_MS = 15
 """...or, when the action started no request at all (typing, toggling), until this much of the
 page's own time has passed (see `_page_turn`): its event handlers, their microtasks and the
 timers they set for up to this long have run, so any request they start has been issued, and
 its event reached us before the page's answer did (events and answers come in order on one
-connection). Page time, not ours: on a loaded machine the page's timers are late too."""
+connection). Page time, not ours: on a loaded machine the page's timers are late too...
+"""
+SETTLE_IDLE_S = 0.02
+"""...and at least this long from the end of the action (at the same time): a navigation the
+browser starts (a form submitted with Enter) is announced by the browser, not in order with the
+page's own answers."""
 SETTLE_MAX_S = 3.0
 """...but never longer than this (long-polling, analytics beacons, streaming)."""
+PAGE_TURN_MAX_S = 0.5
+"""A page turn that takes longer (a tab whose timers are throttled) is not waited for."""
 
 
 class Settler:
@@ -35,14 +45,19 @@ class Settler:
         self.page = page
         self.inflight: set[Request] = set()
         self.last_change = time.monotonic()
-        self.saw_traffic = False
+        self.started = 0
+        """Requests started so far (websockets and event streams aside)."""
         self._changed = asyncio.Event()
+
+    @property
+    def saw_traffic(self) -> bool:
+        return self.started > 0
 
     def _start(self, request: Request) -> None:
         if request.resource_type not in ("websocket", "eventsource"):
             self.inflight.add(request)
             self.last_change = time.monotonic()
-            self.saw_traffic = True
+            self.started += 1
             self._changed.set()
 
     def _end(self, request: Request) -> None:
@@ -71,8 +86,13 @@ class Settler:
         self.last_change = max(self.last_change, start)
         await load_state(self.page, min(timeout_ms, 5_000))
         if not self.saw_traffic:
-            await _page_turn(self.page)
-            if not self.saw_traffic:
+            # The page's turn, and a moment of ours for what the browser itself starts (a
+            # form's navigation): together, not one after the other.
+            answered, _ = await asyncio.gather(
+                _page_turn(self.page),
+                asyncio.sleep(max(0.0, start + SETTLE_IDLE_S - time.monotonic())),
+            )
+            if answered and not self.saw_traffic:
                 return
         # The action loaded something, perhaps a new document: while we wait for the page to
         # go quiet, Playwright sets up its scripts in it, which the next step's first locator
@@ -85,10 +105,23 @@ class Settler:
             primer.cancel()  # done by now, or a page that never answers: not ours to wait for
 
     async def _quiet(self, deadline: float) -> None:
+        """No request in flight for `SETTLE_QUIET_S`, then a page turn that starts none."""
+        while await self._no_requests_for_a_while(deadline):
+            started = self.started
+            if await _page_turn(self.page):
+                if self.started == started:
+                    return
+            elif self.page.is_closed():
+                return
+            else:  # a new document is coming: its DOMContentLoaded first
+                await load_state(self.page, max(0.0, deadline - time.monotonic()) * 1000)
+
+    async def _no_requests_for_a_while(self, deadline: float) -> bool:
+        """Wait until no request has been in flight for SETTLE_QUIET_S; False at `deadline`."""
         while (now := time.monotonic()) < deadline:
             quiet_at = self.last_change + SETTLE_QUIET_S
             if not self.inflight and now >= quiet_at:
-                return
+                return True
             self._changed.clear()
             wake = deadline if self.inflight else min(quiet_at, deadline)
             try:
@@ -96,6 +129,7 @@ class Settler:
                     await self._changed.wait()
             except TimeoutError:
                 pass  # quiet long enough, or the page never went quiet: the loop decides
+        return False
 
 
 async def prime(page: Page) -> None:
@@ -109,15 +143,20 @@ async def prime(page: Page) -> None:
         pass
 
 
-async def _page_turn(page: Page) -> None:
-    """Return once `SETTLE_TURN_MS` of the page's time has passed since the action: what it
-    sent the page has been handled, with the microtasks and short timers that queued."""
+async def _page_turn(page: Page) -> bool:
+    """Return once `SETTLE_TURN_MS` of the page's time has passed: what reached the page before
+    (an action's events, a response) has been handled, with the microtasks and short timers
+    that queued, and a page busy running a script answers only when it is done. False when the
+    page could not answer: its document is going away (navigating) or closed."""
     try:
         # Bounded: a tab in the background may have its timers throttled.
-        async with asyncio.timeout(SETTLE_QUIET_S):
+        async with asyncio.timeout(PAGE_TURN_MAX_S):
             await page.evaluate("ms => new Promise(done => setTimeout(done, ms))", SETTLE_TURN_MS)
-    except (PlaywrightError, TimeoutError):
-        pass  # navigating, closed or throttled: the request events tell the rest
+    except PlaywrightError:
+        return False
+    except TimeoutError:
+        pass  # throttled: the request events tell the rest
+    return True
 
 
 async def load_state(page: Page, timeout_ms: float) -> None:
