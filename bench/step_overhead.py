@@ -37,7 +37,8 @@ from wayfinder.actions import ClickAction, InputTextAction, SelectOptionAction
 from wayfinder.browser.actions import execute_action
 from wayfinder.browser.checkpoint import capture
 from wayfinder.browser.host import CHROMIUM_ARGS, find_chromium
-from wayfinder.browser.locators import ActionRecorder
+from wayfinder.browser.locators import ActionRecorder, text_lines
+from wayfinder.browser.settle import prime
 from wayfinder.browser.snapshot import take_snapshot
 from wayfinder.llm import prompts
 
@@ -122,16 +123,20 @@ class ActionFigures:
 
 
 async def _action_ms(page: Page, url: str, name: str, make: Callable[[str], Any]) -> ActionFigures:
-    """The parts of an action on the element called `name`, on a fresh load each time."""
+    """The parts of an action on the element called `name`, on a fresh load each time, as a
+    step runs them after the model's answer."""
     spent: dict[str, list[float]] = {"record": [], "execute": [], "after": [], "cpu": []}
     for _ in range(5):
         await page.goto(url)
         snapshot = await take_snapshot(page)
         (element_id,) = [e.id for e in snapshot.elements.values() if e.name == name]
         action = make(element_id)
+        # What a step does while the model decides, off the critical path timed here.
+        seen = await text_lines(page)
+        await prime(page)
         cpu = _tree_cpu_s()
         started = time.perf_counter()
-        recorder = await ActionRecorder.start(page, snapshot, action)
+        recorder = await ActionRecorder.start(page, snapshot, action, seen)
         recorded = time.perf_counter()
         page = await execute_action(page, snapshot, action)
         executed = time.perf_counter()
