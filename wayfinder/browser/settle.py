@@ -22,10 +22,10 @@ timers they set for up to this long have run, so any request they start has been
 its event reached us before the page's answer did (events and answers come in order on one
 connection). Page time, not ours: on a loaded machine the page's timers are late too...
 """
-SETTLE_IDLE_S = 0.02
+SETTLE_IDLE_S = 0.03
 """...and at least this long from the end of the action (at the same time): a navigation the
 browser starts (a form submitted with Enter) is announced by the browser, not in order with the
-page's own answers."""
+page's own answers; under load, with requests routed by Playwright, 20 ms was too short."""
 SETTLE_MAX_S = 3.0
 """...but never longer than this (long-polling, analytics beacons, streaming)."""
 PAGE_TURN_MAX_S = 0.5
