@@ -163,42 +163,25 @@ async def test_overrides_replace_the_kept_options_for_one_rerun(
     assert kept.user_agent == AGENT and isinstance(kept.proxy_location, ProxyURL)
 
 
+@pytest.mark.parametrize(("location", "through_proxy"), [("RESIDENTIAL_US", True), ("NONE", False)])
 async def test_run_task_with_code_reuses_the_options_and_takes_its_own(
-    proxied: Client, published: Published, sites: SiteServer
+    proxied: Client, published: Published, sites: SiteServer, location: str, through_proxy: bool
 ) -> None:
-    """run_task(run_with="code") finds the workflow; a proxy name it gives replaces the URL."""
+    """run_task(run_with="code") finds the workflow; a proxy name it gives replaces the URL, and
+    "NONE" clears the kept proxy (as for run_workflow); the other kept options stay, and the
+    workflow keeps its own."""
     site = published.site
     site.seen.clear()
     rerun = await proxied.run_task(
         published.prompt,
         url=sites.url + site.landing,
         run_with="code",
-        proxy_location="RESIDENTIAL_US",
+        proxy_location=location,
         wait_for_completion=True,
     )
     assert rerun.status is RunStatus.completed, rerun.failure_reason
     assert rerun.workflow_id == published.workflow_id and rerun.run_id.startswith("wr_")
-    assert site.through_proxy() == [True, True]
-    assert all(h["user-agent"] == AGENT for h in site.seen)
-
-
-async def test_run_task_with_code_can_go_without_the_kept_proxy(
-    proxied: Client, published: Published, sites: SiteServer
-) -> None:
-    """proxy_location="NONE" clears the kept proxy for run_task(run_with="code") too, as it
-    does for run_workflow; the other kept options stay."""
-    site = published.site
-    site.seen.clear()
-    rerun = await proxied.run_task(
-        published.prompt,
-        url=sites.url + site.landing,
-        run_with="code",
-        proxy_location="NONE",
-        wait_for_completion=True,
-    )
-    assert rerun.status is RunStatus.completed, rerun.failure_reason
-    assert rerun.workflow_id == published.workflow_id and rerun.run_id.startswith("wr_")
-    assert site.through_proxy() == [False, False]
+    assert site.through_proxy() == [through_proxy, through_proxy]
     assert site.seen and all(h["user-agent"] == AGENT for h in site.seen)
     kept = (await proxied.get_workflow(published.workflow_id)).browser_options
     assert isinstance(kept.proxy_location, ProxyURL)
