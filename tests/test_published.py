@@ -15,6 +15,7 @@ from tests.fixtures.admin_site import PASSWORD, AdminSite
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
 from tests.fixtures.sites_data import PRODUCT_SCHEMA
+from tests.fixtures.waiting import listed_run
 from tests.fixtures.worker_process import WorkerProcess
 from wayfinder import Client, RunStatus, TaskRunResponse
 from wayfinder.published import PublishedWorkflowNotFoundError, WorkflowParameterError
@@ -104,8 +105,9 @@ async def test_code_rerun_types_new_values_without_the_model(
     assert again.script_run.script_id == published.workflow_id
     assert again.script_run.script_revision_id == workflow.revision_id
     assert again.screenshot_urls and again.step_count and again.step_count >= 7
-    # Read back as any run is: get_run, its step log, its Temporal status.
+    # Read back as any run is: get_run, list_runs, its step log, its Temporal status.
     assert (await client.get_run(again.run_id)).status is RunStatus.completed
+    assert (await listed_run(client, again.run_id, "completed")).status is RunStatus.completed
     steps = await client.get_run_steps(again.run_id)
     assert [s.action.type for s in steps].count("input_text") == 4
     description = await client.temporal.get_workflow_handle(again.run_id).describe()

@@ -27,7 +27,7 @@ from tests.fixtures.cli import cli_env, run_cli
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
 from tests.fixtures.sites import SiteServer
 from tests.fixtures.sites_data import TOP_STORY
-from tests.fixtures.waiting import final_run
+from tests.fixtures.waiting import final_run, listed_run
 from wayfinder import (
     Client,
     RunStatus,
@@ -56,23 +56,6 @@ async def _eventually(probe: Callable[[], Any], what: str) -> Any:
     except TimeoutError:
         raise AssertionError(f"{what} within {WAIT_LIMIT:g}s") from None
     return found
-
-
-async def _listed(client: Client, status: str, run_id: str) -> RunSummary:
-    """The run as `list_runs(status=...)` shows it, once visibility has caught up."""
-
-    async def probe() -> RunSummary | None:
-        return next(
-            (
-                r
-                for r in await client.list_runs(status=status, limit=LIST_LIMIT)
-                if r.run_id == run_id
-            ),
-            None,
-        )
-
-    summary: RunSummary = await _eventually(probe, f"{run_id} never listed as {status}")
-    return summary
 
 
 def _fail_with_rejected_key(fake: FakeAnthropicServer, token: str) -> dict[str, Any]:
@@ -195,7 +178,7 @@ async def test_a_canceled_run_ends_canceled_with_its_final_state(
     assert description.status == WorkflowExecutionStatus.CANCELED
     assert description.typed_search_attributes.get(STATUS) == "canceled"
     assert await client.get_run(run_id) == result
-    assert (await _listed(client, "canceled", run_id)).status is RunStatus.canceled
+    assert (await listed_run(client, run_id, "canceled")).status is RunStatus.canceled
 
 
 async def test_the_bare_cancel_signal_ends_failed_as_run_canceled(
@@ -241,7 +224,7 @@ async def test_list_runs_filters_by_status_newest_first(
     )
     assert failed.status is RunStatus.failed and completed.status is RunStatus.completed
 
-    listed_failed = await _listed(client, "failed", failed.run_id)
+    listed_failed = await listed_run(client, failed.run_id, "failed")
     # Temporal's start time, a few milliseconds after the client's clock said created_at.
     assert abs(listed_failed.created_at - failed.created_at) < timedelta(seconds=5)
     assert listed_failed.finished_at is not None
@@ -249,7 +232,7 @@ async def test_list_runs_filters_by_status_newest_first(
     assert completed.run_id not in {
         r.run_id for r in await client.list_runs(status="failed", limit=LIST_LIMIT)
     }
-    listed = await _listed(client, "completed", completed.run_id)
+    listed = await listed_run(client, completed.run_id, "completed")
     assert listed.title == f"listed {token}"
     assert failed.run_id not in {
         r.run_id for r in await client.list_runs(RunStatus.completed, LIST_LIMIT)
@@ -272,9 +255,9 @@ async def test_a_run_terminated_by_an_operator_is_listed_terminated(
     """Its search attribute still says queued; Temporal's status decides."""
     unserved = Client(client.temporal, task_queue=f"nobody-polls-{uuid.uuid4().hex[:8]}")
     started = await unserved.run_task(f"{token} Get the title of the top post")
-    assert (await _listed(client, "queued", started.run_id)).status is RunStatus.queued
+    assert (await listed_run(client, started.run_id, "queued")).status is RunStatus.queued
     await client.temporal.get_workflow_handle(started.run_id).terminate(reason="operator says no")
-    listed = await _listed(client, "terminated", started.run_id)
+    listed = await listed_run(client, started.run_id, "terminated")
     assert listed.status is RunStatus.terminated
     ended = await client.get_run(started.run_id)
     assert ended.status is RunStatus.terminated
@@ -361,7 +344,7 @@ async def test_wayfinder_list_on_the_command_line(
         title=f"cli {token}",
         wait_for_completion=True,
     )
-    await _listed(client, "failed", failed.run_id)
+    await listed_run(client, failed.run_id, "failed")
     assert settings.temporal_address
     env = cli_env(settings.home, TEMPORAL_ADDRESS=settings.temporal_address)
     code, out, err = await run_cli(

@@ -114,7 +114,8 @@ class RunReading(ClientCore):
         """Runs of the namespace, newest first, optionally only those with `status`.
 
         Read from Temporal's visibility store, so no worker is needed. It lists the runs that
-        carry Wayfinder's search attributes (all runs this client started); visibility is
+        carry Wayfinder's search attributes (all runs this client started: task runs and the
+        code reruns of published workflows); visibility is
         eventually consistent, so a run that changed status a moment ago may lag.
         """
         wanted = parse_status(status)

@@ -22,7 +22,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from wayfinder.models import RunEngine, RunStatus, TaskRunRequest
 from wayfinder.search_attributes import ENGINE, STATUS, TITLE
 
-WORKFLOW_TYPE = "TaskRunWorkflow"
+RUN_WORKFLOW_TYPES = ("TaskRunWorkflow", "ScriptRunWorkflow")
+"""The workflows that are runs, as `list_runs` lists them: a task run (`workflows/task_run.py`)
+and a published workflow's code rerun (`workflows/script_run.py`)."""
 
 TEMPORAL_STATUS = {
     WorkflowExecutionStatus.COMPLETED: RunStatus.completed,
@@ -76,7 +78,8 @@ def runs_query(status: RunStatus | None) -> str:
     published its final status: its `WayfinderStatus` is still queued or running, so the
     Temporal status decides. Executions continued as new are the same run: listed once.
     """
-    query = f"WorkflowType = '{WORKFLOW_TYPE}' AND ExecutionStatus != 'ContinuedAsNew'"
+    types = ", ".join(f"'{name}'" for name in RUN_WORKFLOW_TYPES)
+    query = f"WorkflowType IN ({types}) AND ExecutionStatus != 'ContinuedAsNew'"
     if status is None:
         return query
     published = f"{STATUS.name} = '{status.value}'"
