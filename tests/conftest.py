@@ -13,6 +13,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from temporalio.workflow import SandboxImportNotificationPolicy
 
 from tests.fixtures.fake_anthropic import FakeAnthropicServer
+from tests.fixtures.proxy_server import PASSWORD, ProxyServer
 from tests.fixtures.sites import SiteServer
 from tests.fixtures.webhook_receiver import WEBHOOK_SECRET
 from tests.fixtures.worker_process import WorkerProcess
@@ -148,3 +149,24 @@ async def new_worker(
     yield make
     for worker in made:
         await worker.stop()
+
+
+@pytest.fixture(scope="module")
+def proxy() -> Iterator[ProxyServer]:
+    """A real proxy with basic auth ("runner", `proxy_server.PASSWORD`), one per module."""
+    with ProxyServer(auth=("runner", PASSWORD)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+async def proxied(settings: Settings, proxy: ProxyServer) -> AsyncIterator[Client]:
+    """A client and worker on a queue of their own, whose WAYFINDER_PROXIES maps the proxy
+    (as RESIDENTIAL_US), one per module."""
+    own = settings.model_copy(
+        update={
+            "task_queue": f"wayfinder-proxied-{uuid.uuid4().hex[:8]}",
+            "proxies": proxy.named(),
+        }
+    )
+    async with await Client.connect(settings=own, run_worker=True) as client:
+        yield client

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 import pytest
 
 from tests.fixtures.cli import cli_env, run_cli
-from tests.fixtures.proxy_server import ProxyServer
+from tests.fixtures.proxy_server import PASSWORD, ProxyServer
 from tests.fixtures.sites import SiteRequest, SiteServer
 from wayfinder import Client
 from wayfinder.settings import Settings
 
-PASSWORD = f"pw-{uuid.uuid4().hex}"
 LANDING = """<!doctype html><title>Welcome</title><h1>Welcome back</h1>
 <p>Your account overview is one click away.</p><a href="{next}">Continue</a>"""
 OVERVIEW = """<!doctype html><title>Overview</title><h1>Account overview</h1>
@@ -52,36 +50,15 @@ def _site(sites: SiteServer) -> Site:
     return site
 
 
-@pytest.fixture(scope="module")
-def proxy() -> Iterator[ProxyServer]:
-    with ProxyServer(auth=("runner", PASSWORD)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def proxies(proxy: ProxyServer) -> dict[str, str]:
-    return proxy.named()
-
-
-@pytest.fixture(scope="module")
-async def proxied(settings: Settings, proxies: dict[str, str]) -> AsyncIterator[Client]:
-    """A worker on a queue of its own whose WAYFINDER_PROXIES maps the proxy."""
-    own = settings.model_copy(
-        update={"task_queue": f"wayfinder-cli-{uuid.uuid4().hex[:8]}", "proxies": proxies}
-    )
-    async with await Client.connect(settings=own, run_worker=True) as client:
-        yield client
-
-
 @pytest.fixture
-def env(settings: Settings, proxied: Client, proxies: dict[str, str]) -> dict[str, str]:
+def env(settings: Settings, proxied: Client, proxy: ProxyServer) -> dict[str, str]:
     """The command's environment: the session's Temporal, the module's queue and proxies."""
     assert settings.temporal_address
     return cli_env(
         settings.home,
         TEMPORAL_ADDRESS=settings.temporal_address,
         WAYFINDER_TASK_QUEUE=proxied.task_queue,
-        WAYFINDER_PROXIES=json.dumps(proxies),
+        WAYFINDER_PROXIES=json.dumps(proxy.named()),
     )
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import temporalio.client
 
-from tests.fixtures.proxy_server import ProxyServer
+from tests.fixtures.proxy_server import PASSWORD, ProxyServer
 from tests.fixtures.sites import SiteRequest, SiteServer
 from wayfinder import Client, RunStatus, WayfinderPlugin
 from wayfinder.embedded import settings_env
@@ -20,28 +19,6 @@ from wayfinder.settings import Settings
 
 PAGE = """<!doctype html><title>Welcome</title><h1>Welcome back</h1>
 <p>Your account overview is one click away.</p><a href="/news">Continue</a>"""
-
-PASSWORD = f"pw-{uuid.uuid4().hex}"
-
-
-@pytest.fixture(scope="module")
-def proxy() -> Iterator[ProxyServer]:
-    with ProxyServer(auth=("runner", PASSWORD)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-async def proxied(settings: Settings, proxy: ProxyServer) -> AsyncIterator[Client]:
-    """A client and worker on a queue of their own, whose WAYFINDER_PROXIES maps the proxy."""
-    own = settings.model_copy(
-        update={
-            "task_queue": f"wayfinder-proxy-{uuid.uuid4().hex[:8]}",
-            "proxies": proxy.named(),
-        }
-    )
-    client = await Client.connect(settings=own, run_worker=True)
-    yield client
-    await client.close()
 
 
 def _page(sites: SiteServer, name: str, seen: list[str]) -> str:

@@ -5,13 +5,12 @@ A real proxy on 127.0.0.1 (proxy.py) whose log says what went through it."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 import pytest
 from pydantic import ValidationError
 
-from tests.fixtures.proxy_server import ProxyServer
+from tests.fixtures.proxy_server import PASSWORD, ProxyServer
 from tests.fixtures.sites import SiteRequest, SiteServer
 from tests.test_browser_address import ExternalChromium, chromium  # noqa: F401 - its fixture
 from wayfinder import Client, RunStatus, TaskRunResponse, WayfinderPlugin
@@ -19,9 +18,7 @@ from wayfinder.browser_options import OPTIONS
 from wayfinder.proxies import ProxyNotConfiguredError
 from wayfinder.proxy_url import ProxyURL
 from wayfinder.request_options import RequestTimeoutError
-from wayfinder.settings import Settings
 
-PASSWORD = f"pw-{uuid.uuid4().hex}"
 AGENT = "WayfinderPublisher/1.0"
 HEADERS = {"X-Team": "billing-bots"}
 LANDING = """<!doctype html><title>Welcome</title><h1>Welcome back</h1>
@@ -59,25 +56,6 @@ def _site(sites: SiteServer) -> Site:
     sites.add_page(site.landing, page(LANDING.format(next=site.overview)))
     sites.add_page(site.overview, page(OVERVIEW))
     return site
-
-
-@pytest.fixture(scope="module")
-def proxy() -> Iterator[ProxyServer]:
-    with ProxyServer(auth=("runner", PASSWORD)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-async def proxied(settings: Settings, proxy: ProxyServer) -> AsyncIterator[Client]:
-    """A client and worker on a queue of their own, whose WAYFINDER_PROXIES maps the proxy."""
-    own = settings.model_copy(
-        update={
-            "task_queue": f"wayfinder-rerun-{uuid.uuid4().hex[:8]}",
-            "proxies": proxy.named(),
-        }
-    )
-    async with await Client.connect(settings=own, run_worker=True) as client:
-        yield client
 
 
 @dataclass
