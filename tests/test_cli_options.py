@@ -5,49 +5,15 @@ a worker of this module's own whose WAYFINDER_PROXIES maps a real proxy on 127.0
 from __future__ import annotations
 
 import json
-import uuid
-from dataclasses import dataclass, field
 
 import pytest
 
 from tests.fixtures.cli import cli_env, run_cli
 from tests.fixtures.proxy_server import PASSWORD, ProxyServer
-from tests.fixtures.sites import SiteRequest, SiteServer
+from tests.fixtures.sites import SiteServer
+from tests.fixtures.watched_site import watched_site
 from wayfinder import Client
 from wayfinder.settings import Settings
-
-LANDING = """<!doctype html><title>Welcome</title><h1>Welcome back</h1>
-<p>Your account overview is one click away.</p><a href="{next}">Continue</a>"""
-OVERVIEW = """<!doctype html><title>Overview</title><h1>Account overview</h1>
-<p>Balance: 42 credits.</p>"""
-
-
-@dataclass
-class Site:
-    landing: str
-    seen: list[dict[str, str]] = field(default_factory=list)
-    """The headers of every request for the site's two pages, in order."""
-
-    def through_proxy(self) -> list[bool]:
-        """proxy.py marks what it forwards (`via`, or `proxy-connection` on a kept-alive one)."""
-        return ["via" in h or "proxy-connection" in h for h in self.seen]
-
-
-def _site(sites: SiteServer) -> Site:
-    slug = uuid.uuid4().hex[:8]
-    site = Site(landing=f"/cli-landing-{slug}")
-    overview = f"/cli-overview-{slug}"
-
-    def page(html: str):  # type: ignore[no-untyped-def]
-        def serve(request: SiteRequest) -> str:
-            site.seen.append(request.headers)
-            return html
-
-        return serve
-
-    sites.add_page(site.landing, page(LANDING.format(next=overview)))
-    sites.add_page(overview, page(OVERVIEW))
-    return site
 
 
 @pytest.fixture
@@ -72,7 +38,7 @@ async def test_a_run_through_a_named_proxy_then_a_rerun_with_other_options(
 ) -> None:
     """The run goes through the proxy named by --proxy-location, with its user agent and
     header, and is published; its rerun replaces each of them from the command line."""
-    site = _site(sites)
+    site = watched_site(sites, "cli")
     code, out, err = await run_cli(
         "run",
         f'{token} Click "Continue"',

@@ -5,13 +5,14 @@ A real proxy on 127.0.0.1 (proxy.py) whose log says what went through it."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from pydantic import ValidationError
 
 from tests.fixtures.proxy_server import PASSWORD, ProxyServer
-from tests.fixtures.sites import SiteRequest, SiteServer
+from tests.fixtures.sites import SiteServer
+from tests.fixtures.watched_site import WatchedSite, watched_site
 from tests.test_browser_address import ExternalChromium, chromium  # noqa: F401 - its fixture
 from wayfinder import Client, RunStatus, TaskRunResponse, WayfinderPlugin
 from wayfinder.browser_options import OPTIONS
@@ -21,48 +22,13 @@ from wayfinder.request_options import RequestTimeoutError
 
 AGENT = "WayfinderPublisher/1.0"
 HEADERS = {"X-Team": "billing-bots"}
-LANDING = """<!doctype html><title>Welcome</title><h1>Welcome back</h1>
-<p>Your account overview is one click away.</p><a href="{next}">Continue</a>"""
-OVERVIEW = """<!doctype html><title>Overview</title><h1>Account overview</h1>
-<p>Balance: 42 credits.</p>"""
-
-
-@dataclass
-class Site:
-    """Two pages of a test's own: a landing page whose "Continue" leads to an overview."""
-
-    landing: str
-    overview: str
-    seen: list[dict[str, str]] = field(default_factory=list)
-    """The headers of every request for either page, in order."""
-
-    def through_proxy(self) -> list[bool]:
-        """For each request seen, whether it came through the proxy: proxy.py marks what it
-        forwards (`via`, or the `proxy-connection` of a request on a kept-alive connection)."""
-        return ["via" in h or "proxy-connection" in h for h in self.seen]
-
-
-def _site(sites: SiteServer) -> Site:
-    slug = uuid.uuid4().hex[:8]
-    site = Site(landing=f"/rerun-landing-{slug}", overview=f"/rerun-overview-{slug}")
-
-    def page(html: str):  # type: ignore[no-untyped-def]
-        def serve(request: SiteRequest) -> str:
-            site.seen.append(request.headers)
-            return html
-
-        return serve
-
-    sites.add_page(site.landing, page(LANDING.format(next=site.overview)))
-    sites.add_page(site.overview, page(OVERVIEW))
-    return site
 
 
 @dataclass
 class Published:
     workflow_id: str
     run: TaskRunResponse
-    site: Site
+    site: WatchedSite
     prompt: str
 
 
@@ -70,7 +36,7 @@ class Published:
 async def published(proxied: Client, sites: SiteServer, proxy: ProxyServer) -> Published:
     """A run through the proxy (given by URL, with its password), with a user agent and a
     header, published as it completes."""
-    site = _site(sites)
+    site = watched_site(sites, "rerun")
     prompt = f'[rerun {uuid.uuid4().hex[:8]}] Click "Continue"'
     run = await proxied.run_task(
         prompt,
@@ -226,7 +192,7 @@ async def test_a_missed_request_deadline_names_the_option(
 async def test_a_run_published_after_the_fact_keeps_its_headers(
     client: Client, sites: SiteServer, token: str
 ) -> None:
-    site = _site(sites)
+    site = watched_site(sites, "rerun")
     run = await client.run_task(
         f'{token} Click "Continue"',
         url=sites.url + site.landing,
@@ -251,7 +217,7 @@ async def test_browser_address_is_not_kept_but_a_rerun_can_give_it(
     chromium: ExternalChromium,  # noqa: F811 - the imported fixture
     token: str,
 ) -> None:
-    site = _site(sites)
+    site = watched_site(sites, "rerun")
     run = await client.run_task(
         f'{token} Click "Continue"',
         url=sites.url + site.landing,
