@@ -81,8 +81,8 @@ async def run_actions(
         try:
             target = await before(action, outcome.page) if before is not None else None
         finally:
-            if index == 0 and marking is not None:
-                token = await marking
+            if marking is not None:  # the first action only
+                token, marking = await marking, None
         url_before = outcome.page.url
         error: str | None = None
         try:
