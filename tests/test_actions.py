@@ -23,6 +23,7 @@ from wayfinder.actions import (
     UploadFileAction,
     WaitAction,
 )
+from wayfinder.browser import element_actions
 from wayfinder.browser.actions import ActionError, execute_action, resolve_element
 from wayfinder.browser.snapshot import PageSnapshot, take_snapshot
 
@@ -373,6 +374,36 @@ async def test_click_errors_are_explained(page: Page) -> None:
             ClickAction(element_id=by_name(snap, "Covered")),
             timeout_ms=CLICK_ERROR_BUDGET_MS,
         )
+
+
+async def test_a_click_goes_straight_only_to_an_element_it_would_reach(page: Page) -> None:
+    """The clicks that skip Playwright's actionability checks (`reachable`) are those the
+    checks would pass at once; a covered, disabled, off-screen, framed or moving element gets
+    them (and their waiting, and their error messages)."""
+    await page.set_content(
+        """<style>@keyframes slide { to { transform: translateX(300px) } }</style>
+           <button>Plain</button> <button disabled>Disabled</button>
+           <div style="position:relative"><button>Under</button>
+             <div style="position:absolute;inset:0"></div></div>
+           <iframe srcdoc="<button>Framed</button>"></iframe>
+           <div style="height:2000px"></div><button>Far below</button>"""
+    )
+    await page.wait_for_function("() => document.querySelector('iframe').contentDocument.body")
+
+    async def reachable(name: str) -> bool:
+        for frame in page.frames:
+            found = await element_actions.find_element([frame.get_by_role("button", name=name)])
+            if found is not None:
+                return bool(found[1]["reachable"])
+        raise AssertionError(name)
+
+    assert await reachable("Plain")
+    for name in ("Disabled", "Under", "Framed", "Far below"):
+        assert not await reachable(name), name
+    await page.eval_on_selector("button", "b => b.style.animation = 'slide 5s'")
+    assert not await reachable("Plain")  # still moving: Playwright waits for it to stop
+    await page.eval_on_selector("button", "b => b.getAnimations()[0].finish()")
+    assert await reachable("Plain")
 
 
 async def test_custom_checkbox_click(page: Page) -> None:
