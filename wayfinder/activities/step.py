@@ -101,15 +101,17 @@ class StepActivities(ActivityGroup):
                 except BaseException:
                     screenshot.cancel()
                     lines.cancel()
+                    primed.cancel()
                     raise
-                finally:
-                    await primed
                 try:
+                    # Not waiting for `primed`: the recording's own calls come after it on the
+                    # page's connection, and a decision does not need it.
                     ran, not_run = await _act(
                         run, snapshot, decision.actions, step, heartbeat, screenshot, lines
                     )
                 finally:
                     lines.cancel()  # read by the first action; unread by a decision
+                    primed.cancel()  # done by now, or no longer needed
                     screenshot_key = await screenshot
                 records = _records(step, snapshot, ran, screenshot_key, snapshot_key)
                 _seal_secrets(records, self._rt.settings)
