@@ -31,7 +31,12 @@ async def served(
 ) -> AsyncIterator[ServedWorker]:
     root = tmp_path_factory.mktemp("served-artifacts")
     async with served_worker(
-        settings, root, max_downloads=2, max_download_bytes=LIMIT_BYTES, record_video=False
+        settings,
+        root,
+        max_downloads=2,
+        max_download_bytes=LIMIT_BYTES,
+        record_video=False,
+        record_trace=True,
     ) as worker:
         yield worker
 

@@ -20,7 +20,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from tests.fixtures.media_worker import ServedWorker, served_worker
 from tests.fixtures.sites import SiteServer
-from wayfinder import RunStatus
+from wayfinder import Client, RunStatus
 from wayfinder.devserver import free_port
 from wayfinder.settings import Settings
 
@@ -31,7 +31,9 @@ SHOP_TASK = 'Click "Catalogue", then click "Garden", then get the price of the W
 async def served(
     settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[ServedWorker]:
-    async with served_worker(settings, tmp_path_factory.mktemp("recorded")) as worker:
+    async with served_worker(
+        settings, tmp_path_factory.mktemp("recorded"), record_trace=True
+    ) as worker:
         yield worker
 
 
@@ -165,6 +167,17 @@ def _visited(trace: str) -> list[str]:
         for event in events
         if event.get("type") == "before" and event.get("method") == "goto"
     ]
+
+
+async def test_a_run_keeps_a_video_and_no_trace_unless_asked(
+    client: Client, sites: SiteServer
+) -> None:
+    result = await client.run_task(
+        "Get the title of the top post", url=sites.url + "/news", wait_for_completion=True
+    )
+    assert result.status is RunStatus.completed, result.failure_reason
+    assert result.recording_url and result.recording_url.endswith(".mp4")
+    assert result.trace_url is None
 
 
 async def test_recording_and_tracing_can_be_switched_off(

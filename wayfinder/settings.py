@@ -63,8 +63,11 @@ class Settings(BaseSettings):
     busy port falls back to a free one."""
     record_video: bool = True
     """Keep a video of each run (`recording_url`), from Chromium's screencast frames."""
-    record_trace: bool = True
-    """Keep a Playwright trace of each run (`trace_url`), for `playwright show-trace`."""
+    record_trace: bool = False
+    """Keep a Playwright trace of each run (`trace_url`), for `playwright show-trace`. Off
+    unless asked for, as in Playwright: tracing snapshots the DOM around every call made on the
+    page and runs a second screencast, about a quarter of each step's time (see
+    docs/recordings.md); the video, the step screenshots and page descriptions are kept anyway."""
     video_fps: float = Field(default=5.0, gt=0, le=30)
     """At most this many screencast frames a second are kept for the video."""
     max_downloads: int = Field(default=20, ge=0)
