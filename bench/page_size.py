@@ -10,7 +10,9 @@ the tasks' HTML), on a 1280x720 viewport:
   quoted title, `Tabs:`, `Scroll:`). The pages still over aria + URL line are listed, with the
   characters the quoted title costs. And against aria + URL + title lines (`Title: <title>\n`,
   when the page has one): what an agent sends that tells the model the page's title as well,
-  as Playwright's MCP server does (its Page URL and Page Title lines above the snapshot);
+  as Playwright's MCP server does (its Page URL and Page Title lines above the snapshot); and
+  against aria_snapshot(mode="ai") + URL line: the snapshot an agent that acts on the page must
+  send, with a `[ref=eN]` per element to act on (what Playwright's MCP server sends);
 * coverage: every interactable that the aria snapshot lists (button, link, textbox, checkbox,
   option, ...) in or near the viewport (one viewport below, half above, as the description's own
   NEAR_* rules), located with Playwright's get_by_role(role, name=...). It counts as missed when
@@ -70,6 +72,8 @@ class Figures:
     """Characters the quoted title costs on the description's URL line (0 when not shown)."""
     title_line: int
     """Characters of a `Title: <title>` line (0 for a page without a title)."""
+    aria_ai: int
+    """Characters of aria_snapshot(mode="ai"): with the refs an agent acts on."""
     near: int = 0
     missed: list[str] = field(default_factory=list)
     texts: tuple[str, str] = ("", "")
@@ -90,6 +94,10 @@ class Figures:
     @property
     def with_url_title_ratio(self) -> float:
         return self.description / max(self.aria + self.url_line + self.title_line, 1)
+
+    @property
+    def ai_ratio(self) -> float:
+        return self.description / max(self.aria_ai + self.url_line, 1)
 
 
 def _norm(text: str) -> str:
@@ -144,6 +152,7 @@ async def _coverage(page: Page, aria: str, description: str) -> tuple[int, list[
 async def _measure(page: Page, label: str) -> Figures:
     snap = await take_snapshot(page)
     aria = await page.locator("body").aria_snapshot()
+    aria_ai = await page.locator("body").aria_snapshot(mode="ai")
     near, missed = await _coverage(page, aria, snap.text)
     body = "\n".join(ln for ln in snap.text.splitlines() if not _HEADER.match(ln))
     # What an agent reading aria must send too: the URL as `URL: <url>` and a newline, whatever
@@ -160,6 +169,7 @@ async def _measure(page: Page, label: str) -> Figures:
         url_line,
         title,
         title_line,
+        len(aria_ai),
         near,
         missed,
         (snap.text, aria),
@@ -233,6 +243,7 @@ def _report(title: str, figures: list[Figures], show_missed: bool) -> None:
     print(_figures("against aria + URL line:", [f.with_url_ratio for f in figures]))
     print(_figures("against aria + URL + title lines:", [f.with_url_title_ratio for f in figures]))
     print(_figures("against aria alone:", [f.ratio for f in figures]))
+    print(_figures('against aria(mode="ai") + URL line:', [f.ai_ratio for f in figures]))
     print(_figures("body (no URL/Tabs/Scroll) vs aria:", [f.body_ratio for f in figures]))
     over = sorted((f for f in figures if f.with_url_ratio > 1.0), key=lambda f: -f.with_url_ratio)
     if over:
