@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from pathlib import Path
 
+import imageio_ffmpeg
 from playwright.async_api import Page
 
 from tests.fixtures.sites import SiteServer
@@ -45,6 +47,41 @@ async def test_every_step_has_a_viewport_screenshot(
     assert len(set(images)) == 3
 
 
+async def mean_colour(image: Path) -> tuple[int, int, int]:
+    """The picture's mean colour, by ffmpeg (which the video needs anyway) scaling it to 1 px."""
+    process = await asyncio.create_subprocess_exec(
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        *("-loglevel", "error", "-i", str(image), "-vf", "scale=1:1:flags=area"),
+        *("-f", "rawvideo", "-pix_fmt", "rgb24", "-"),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await process.communicate()
+    red, green, blue = out[:3]
+    return red, green, blue
+
+
+PAINTED = """<title>Paint</title><body style="margin:0">
+<button onclick="document.body.style.background = 'rgb(220, 0, 0)'">Paint it red</button>"""
+
+
+async def test_a_step_screenshot_shows_the_page_as_the_step_found_it(
+    client: Client, sites: SiteServer, artifacts_root: Path, token: str
+) -> None:
+    """The picture of the step after an action is of the page that action left, however the
+    screenshot is taken (from the video's frames here, as by default)."""
+    path = "/paint/" + token.strip("[]").replace(" ", "-")
+    sites.add_page(path, PAINTED)
+    run = await client.run_task(
+        f'{token} Click "Paint it red"', url=sites.url + path, wait_for_completion=True
+    )
+    assert run.status is RunStatus.completed, run.failure_reason
+    steps = await client.get_run_steps(run.run_id)
+    assert len(steps) == 2  # the click, then complete on the painted page
+    before, after = [await mean_colour(artifacts_root / str(s.screenshot_key)) for s in steps]
+    assert min(before) > 200, before  # white
+    assert after[0] > 150 and after[1] < 60 and after[2] < 60, after  # red
+
+
 async def test_a_page_cdp_cannot_capture_gets_playwrights_screenshot(
     page: Page, tmp_path: Path
 ) -> None:
@@ -56,7 +93,7 @@ async def test_a_page_cdp_cannot_capture_gets_playwrights_screenshot(
     gone = await page.context.new_cdp_session(page)
     await gone.detach()
     steps._cdp[page] = gone
-    key = await steps._screenshot(page, "step-001.jpg")
+    key = await steps._screenshot(page, "step-001.jpg", recorder=None)
     assert key is not None
     size = page.viewport_size
     assert size is not None

@@ -23,6 +23,7 @@ from wayfinder.browser.batch import ActionOutcome, run_actions
 from wayfinder.browser.checkpoint import Checkpoint, capture
 from wayfinder.browser.host import BrowserRun
 from wayfinder.browser.locators import ActionRecorder, text_lines
+from wayfinder.browser.recording import Recorder
 from wayfinder.browser.settle import prime
 from wayfinder.browser.snapshot import PageSnapshot, take_snapshot
 from wayfinder.feedback import NotRun, StopReason
@@ -81,7 +82,9 @@ class StepActivities(ActivityGroup):
                 # scripts in this document, which recording the element needs first (set up
                 # already when the last action loaded it, see browser/settle.py). After the
                 # snapshot, not beside it: all of them wait for the same renderer.
-                screenshot = asyncio.create_task(self._screenshot(run.page, f"{prefix}.jpg"))
+                screenshot = asyncio.create_task(
+                    self._screenshot(run.page, f"{prefix}.jpg", run.recorder)
+                )
                 lines = asyncio.create_task(text_lines(run.page))
                 primed = asyncio.create_task(prime(run.page))
                 try:
@@ -136,14 +139,21 @@ class StepActivities(ActivityGroup):
             activity.logger.warning("no checkpoint after this step: %s", exc.message)
             return None
 
-    async def _screenshot(self, page: Page, key: str) -> str | None:
+    async def _screenshot(self, page: Page, key: str, recorder: Recorder | None) -> str | None:
         """A viewport screenshot for the step log; a page that cannot be captured is no error.
 
-        One CDP call: Playwright's own screenshot first evaluates in every frame (caret,
+        When the run records a video, its screencast already has the tab's picture: Chromium
+        sends a frame each time the picture changes, so the last one is the page now, at no
+        cost (a capture of its own costs the browser 30 ms idle, and over 100 ms in a step,
+        where the renderer is busy with the rest). Otherwise, and before the tab's first
+        frame, one CDP call: Playwright's own screenshot first evaluates in every frame (caret,
         animations, fonts) and restores them after, round trips through a renderer that is
         busy with the page, which an image for the log does not need. A page with no frame to
         capture yet (just navigated) gets Playwright's screenshot, which waits for one.
         """
+        image = recorder.picture(page) if recorder is not None else None
+        if image is not None:
+            return self._rt.artifacts.put(key, image)
         try:
             async with asyncio.timeout(SCREENSHOT_TIMEOUT_S):
                 try:

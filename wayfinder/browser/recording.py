@@ -24,6 +24,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import imageio_ffmpeg
 from playwright.async_api import BrowserContext, CDPSession, Page
@@ -57,22 +58,31 @@ class Screencast:
     """The latest frame not written yet (it came too soon after the last one)."""
     _sessions: list[CDPSession] = field(default_factory=list)
     _count: int = 0
+    _latest: WeakKeyDictionary[Page, str] = field(default_factory=WeakKeyDictionary)
+    """Each tab's latest frame (base64 JPEG), written or not: its picture now (see `latest`)."""
 
     async def watch(self, context: BrowserContext, page: Page) -> None:
         """Start receiving the tab's frames."""
         session = await context.new_cdp_session(page)
-        session.on("Page.screencastFrame", lambda event: self._on_frame(session, event))
+        session.on("Page.screencastFrame", lambda event: self._on_frame(session, page, event))
         self._sessions.append(session)
         await session.send(
             "Page.startScreencast", {"format": "jpeg", "quality": JPEG_QUALITY, **FRAME_SIZE}
         )
 
-    def _on_frame(self, session: CDPSession, event: dict[str, Any]) -> None:
+    def latest(self, page: Page) -> bytes | None:
+        """The tab's picture as a JPEG: its last frame, sent when its picture last changed;
+        None before the first one."""
+        data = self._latest.get(page)
+        return base64.b64decode(data) if data is not None else None
+
+    def _on_frame(self, session: CDPSession, page: Page, event: dict[str, Any]) -> None:
         # Chromium sends the next frame only once this one is acknowledged.
         ack = asyncio.ensure_future(
             session.send("Page.screencastFrameAck", {"sessionId": event["sessionId"]})
         )
         ack.add_done_callback(_ignore_closed)
+        self._latest[page] = event["data"]
         timestamp = float(event["metadata"]["timestamp"])
         if self.frames and timestamp - self.frames[-1].timestamp < 1 / self.fps:
             self._pending = (event["data"], timestamp)
@@ -172,6 +182,10 @@ class Recorder:
     async def start(self) -> None:
         if self.trace:
             await self.context.tracing.start(screenshots=True, snapshots=True)
+
+    def picture(self, page: Page) -> bytes | None:
+        """The tab's current picture from the screencast (a JPEG), None when there is none."""
+        return self.screencast.latest(page) if self.screencast is not None else None
 
     def watch(self, page: Page) -> None:
         """Record the new tab too (called from the tab's event handler, so in the background)."""
