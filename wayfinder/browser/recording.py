@@ -36,6 +36,8 @@ FRAME_SIZE = {"maxWidth": 1280, "maxHeight": 800}
 JPEG_QUALITY = 70
 LAST_FRAME_SECONDS = 1.0
 """How long the video shows the final picture."""
+START_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
+"""Seconds between the tries to start a new tab's screencast (see `Screencast.watch`)."""
 ENCODE_TIMEOUT = 40.0
 """Seconds an encoding may take before it is abandoned (the close activity has 60)."""
 
@@ -66,9 +68,19 @@ class Screencast:
         session = await context.new_cdp_session(page)
         session.on("Page.screencastFrame", lambda event: self._on_frame(session, page, event))
         self._sessions.append(session)
-        await session.send(
-            "Page.startScreencast", {"format": "jpeg", "quality": JPEG_QUALITY, **FRAME_SIZE}
-        )
+        params = {"format": "jpeg", "quality": JPEG_QUALITY, **FRAME_SIZE}
+        # A tab just opened is often between documents, its first navigation under way, and
+        # Chromium refuses it then ("Not attached to an active page"): a run would have no
+        # video at all. Again a moment later, until the tab has a document or is closed.
+        for delay in START_RETRY_DELAYS:
+            try:
+                await session.send("Page.startScreencast", params)
+                return
+            except PlaywrightError:
+                if page.is_closed():
+                    raise
+            await asyncio.sleep(delay)
+        await session.send("Page.startScreencast", params)
 
     def latest(self, page: Page) -> bytes | None:
         """The tab's picture as a JPEG: its last frame, sent when its picture last changed;
@@ -198,7 +210,7 @@ class Recorder:
     def _watched(self, task: asyncio.Task[None]) -> None:
         self._watching.discard(task)
         if not task.cancelled() and isinstance(task.exception(), PlaywrightError):
-            log.info("a tab closed before its screencast started")
+            log.info("no screencast of a tab: %s", task.exception())
 
     async def restart(self) -> None:
         """Drop what was recorded so far: the next run of a browser session starts here."""
