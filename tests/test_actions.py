@@ -392,7 +392,9 @@ async def test_a_click_goes_straight_only_to_an_element_it_would_reach(page: Pag
 
     async def reachable(name: str) -> bool:
         for frame in page.frames:
-            found = await element_actions.find_element([frame.get_by_role("button", name=name)])
+            found = await element_actions.find_element(
+                [frame.get_by_role("button", name=name)], for_click=True
+            )
             if found is not None:
                 return bool(found[1]["reachable"])
         raise AssertionError(name)

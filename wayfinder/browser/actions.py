@@ -79,7 +79,7 @@ def resolve_element(page: Page, snapshot: PageSnapshot, element_id: str) -> Loca
 
 
 async def _locate(
-    page: Page, snapshot: PageSnapshot, element_id: str
+    page: Page, snapshot: PageSnapshot, element_id: str, *, for_click: bool = False
 ) -> tuple[ElementRef, Locator, dict[str, Any]]:
     """Like resolve_element, but checks the element still exists, looking in every frame
     if frames were added or removed since the snapshot (which shifts page.frames); with what
@@ -87,7 +87,7 @@ async def _locate(
     ref = _ref(snapshot, element_id)
     candidates = [resolve_element(page, snapshot, element_id)]
     candidates += [f.locator(_selector(ref)) for f in page.frames]
-    found = await element_actions.find_element(candidates)
+    found = await element_actions.find_element(candidates, for_click=for_click)
     if found is None:
         raise ActionError(
             f"Element [{ref.id}] ({ref.describe()}) is no longer on the page; the page changed "
@@ -250,7 +250,9 @@ async def _dispatch(page: Page, snapshot: PageSnapshot, action: Action, timeout_
         ClickAction | InputTextAction | SelectOptionAction | UploadFileAction | HoverAction,
     ):
         raise TypeError(f"execute_action does not know how to run {action!r}")
-    ref, loc, info = await _locate(page, snapshot, action.element_id)
+    ref, loc, info = await _locate(
+        page, snapshot, action.element_id, for_click=isinstance(action, ClickAction)
+    )
     target = f"[{ref.id}] {ref.describe()}"
     try:
         if isinstance(action, ClickAction):

@@ -33,7 +33,7 @@ TEXT_TYPES = frozenset(
 """The input types `fill` types into."""
 
 ELEMENT_INFO_JS = """
-el => {
+(el, forClick) => {
   const clean = s => (s || '').replace(/\\s+/g, ' ').trim();
   const ctl = el.localName === 'label' ? el.control : null;
   return {
@@ -49,8 +49,9 @@ el => {
       : null,
     control: ctl ? {tag: ctl.localName, type: (ctl.type || '').toLowerCase()} : null,
     controls: el.getAttribute('aria-controls') || el.getAttribute('aria-owns') || '',
-    reachable: (() => {
-      // A click at the centre of the element would reach it now, and nothing on the page is
+    reachable: !!forClick && (() => {
+      // Asked for a click only (it costs a layout and a look at every animation). A click at
+      // the centre of the element would reach it now, and nothing on the page is
       // animating: Playwright's own checks before a click, which wait for the element to keep
       // its place over two animation frames, can be skipped (see `click`). Only in a
       // top-level document, for an element wholly in the viewport (no scrolling first).
@@ -77,18 +78,21 @@ el => {
   };
 }
 """
-_FIRST_INFO_JS = f"els => els.slice(0, 1).map({ELEMENT_INFO_JS})"
+_FIRST_INFO_JS = f"(els, forClick) => els.slice(0, 1).map(el => ({ELEMENT_INFO_JS})(el, forClick))"
 
 
-async def find_element(candidates: Iterable[Locator]) -> tuple[Locator, dict[str, Any]] | None:
-    """The first candidate that matches an element, with what `ELEMENT_INFO_JS` reads of it.
+async def find_element(
+    candidates: Iterable[Locator], *, for_click: bool = False
+) -> tuple[Locator, dict[str, Any]] | None:
+    """The first candidate that matches an element, with what `ELEMENT_INFO_JS` reads of it
+    (whether a click would reach it only `for_click`: see `click`).
 
     One round trip per candidate tried: finding the element and reading it go together, and
     `evaluate_all` neither waits for an element nor goes through an element handle as
     `Locator.evaluate` does (three round trips)."""
     for loc in candidates:
         try:
-            infos: list[dict[str, Any]] = await loc.evaluate_all(_FIRST_INFO_JS)
+            infos: list[dict[str, Any]] = await loc.evaluate_all(_FIRST_INFO_JS, for_click)
         except PlaywrightError:
             continue  # frame detached meanwhile
         if infos:
@@ -134,7 +138,7 @@ async def click(
     would only confirm that, after two animation frames (20-40 ms of every click). Anywhere
     else they run, and wait, as usual: an element still covered, moving, disabled or off-screen.
     """
-    force = bool(info.get("reachable"))
+    force = bool(info["reachable"])
     if info["tag"] == "select":
         labels = [o["label"] for o in info["options"] or []]
         raise ActionError(
