@@ -183,7 +183,7 @@ async def execute_action(
     context.on("page", on_page)
     what = action.type.replace("_", " ")
     try:
-        with Settler(page) as settler:
+        async with Settler(page) as settler:
             try:
                 await _dispatch(page, snapshot, action, timeout_ms)
             except ActionError:

@@ -43,7 +43,7 @@ async def type_secret(
 
     page.context.on("page", on_page)
     try:
-        with Settler(page) as settler:
+        async with Settler(page) as settler:
             # evaluate_all: one round trip (`loc` is the one element found)
             await loc.evaluate_all(f"els => els.forEach(e => e.setAttribute('{SECRET_MARK}', ''))")
             try:

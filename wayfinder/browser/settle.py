@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import enum
 import time
 
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Page, Request
+from playwright.async_api import Frame, Page, Request
 
 SETTLE_QUIET_S = 0.05
 """After acting, wait until the page has had no request in flight for this long, and then for a
@@ -23,13 +25,54 @@ its event reached us before the page's answer did (events and answers come in or
 connection). Page time, not ours: on a loaded machine the page's timers are late too...
 """
 SETTLE_IDLE_S = 0.03
-"""...and at least this long from the end of the action (at the same time): a navigation the
-browser starts (a form submitted with Enter) is announced by the browser, not in order with the
-page's own answers; under load, with requests routed by Playwright, 20 ms was too short."""
+"""...and at least this long from the end of the action (at the same time), for what the browser
+announces itself, not in order with the page's answers: a tab the action opened. (A navigation
+of the page is reported by the page itself: see `WATCH_JS`; under load, with requests routed by
+Playwright, even 30 ms had let the request of a form submitted with Enter go unseen.)"""
 SETTLE_MAX_S = 3.0
 """...but never longer than this (long-polling, analytics beacons, streaming)."""
 PAGE_TURN_MAX_S = 0.5
 """A page turn that takes longer (a tab whose timers are throttled) is not waited for."""
+
+WATCH_JS = """() => {
+  const key = Symbol.for('wayfinder.navigate');
+  if (!window.navigation) return;
+  let seen = window[key];
+  if (!seen) {
+    seen = {event: null, entry: null};
+    Object.defineProperty(window, key, {value: seen});
+    navigation.addEventListener('navigate', e => {
+      seen.event = e;
+      seen.entry = navigation.currentEntry;
+    });
+  }
+  seen.event = null;
+}"""
+"""Before an action: have the document note the next navigation it starts (the Navigation API's
+`navigate` event, which fires for every navigation a document starts: a link, a form, a script
+setting `location`). Its request is announced by the browser, which under load can come after
+the page's answer to our page turn, and a navigation to a `blob:` URL has no request at all."""
+PAGE_TURN_JS = """ms => new Promise(done => setTimeout(() => {
+  const seen = window[Symbol.for('wayfinder.navigate')];
+  const e = seen && seen.event;
+  if (seen) seen.event = null;
+  done(Boolean(e) && !e.defaultPrevented && !e.destination.sameDocument
+       && e.downloadRequest === null && navigation.currentEntry === seen.entry
+       && /^(https?|blob|file|about):/.test(e.destination.url));
+}, ms))"""
+"""`_page_turn`: true when the document has started a navigation to a new document since it
+was last asked: one not cancelled, not a download nor a `mailto:` link (which leave the document
+as it is), and not turned into a same-document one by a script's `intercept()`."""
+
+
+class Turn(enum.Enum):
+    """What a page turn (`_page_turn`) found."""
+
+    ANSWERED = "answered"
+    LEAVING = "leaving"
+    """The document answered, and has started a navigation to a new document."""
+    GONE = "gone"
+    """No answer: the document went away (a navigation committed) or the tab closed."""
 
 
 class Settler:
@@ -47,7 +90,12 @@ class Settler:
         self.last_change = time.monotonic()
         self.started = 0
         """Requests started so far (websockets and event streams aside)."""
+        self.commit_due = False
+        """A new document is on its way to the main frame: its navigation has started, and
+        has neither committed nor been aborted (a download, a 204) yet."""
+        self._navigation_ended = False
         self._changed = asyncio.Event()
+        self._committed = asyncio.Event()
 
     @property
     def saw_traffic(self) -> bool:
@@ -59,41 +107,78 @@ class Settler:
             self.last_change = time.monotonic()
             self.started += 1
             self._changed.set()
+        if self._is_main_navigation(request):
+            self.commit_due = True
+            self._committed.clear()
 
     def _end(self, request: Request) -> None:
         self.inflight.discard(request)
         self.last_change = time.monotonic()
         self._changed.set()
 
-    def __enter__(self) -> Settler:
+    def _failed(self, request: Request) -> None:
+        self._end(request)
+        # Aborted: a download or a 204, which leave the document as it is. Any other failure
+        # commits Chromium's error page.
+        if self._is_main_navigation(request) and "ERR_ABORTED" in (request.failure or ""):
+            self._navigation_over()
+
+    def _navigated(self, frame: Frame) -> None:
+        if frame == self.page.main_frame:
+            self._navigation_over()
+
+    def _navigation_over(self) -> None:
+        self.commit_due = False
+        self._navigation_ended = True
+        self._committed.set()
+
+    def _leaving(self) -> None:
+        """The page said it has started a navigation: a commit is due, unless the navigation
+        has already committed or been aborted (its events can come before the page's answer)."""
+        if not self._navigation_ended:
+            self.commit_due = True
+            self._committed.clear()
+
+    def _is_main_navigation(self, request: Request) -> bool:
+        try:
+            return request.is_navigation_request() and request.frame == self.page.main_frame
+        except PlaywrightError:  # a service worker's request has no frame
+            return False
+
+    async def __aenter__(self) -> Settler:
         self.page.on("request", self._start)
         self.page.on("requestfinished", self._end)
-        self.page.on("requestfailed", self._end)
+        self.page.on("requestfailed", self._failed)
+        self.page.on("framenavigated", self._navigated)
+        try:
+            await self.page.evaluate(WATCH_JS)
+        except PlaywrightError:
+            pass  # a document going away: the settle waits for the next one anyway
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        for event, fn in (
-            ("request", self._start),
-            ("requestfinished", self._end),
-            ("requestfailed", self._end),
-        ):
-            self.page.remove_listener(event, fn)
+    async def __aexit__(self, *exc: object) -> None:
+        self.page.remove_listener("request", self._start)
+        self.page.remove_listener("requestfinished", self._end)
+        self.page.remove_listener("requestfailed", self._failed)
+        self.page.remove_listener("framenavigated", self._navigated)
 
     async def settle(self, timeout_ms: float) -> None:
         """Wait for DOMContentLoaded, then for a short quiet period; never fails."""
         start = time.monotonic()
         deadline = start + SETTLE_MAX_S
         self.last_change = max(self.last_change, start)
-        await load_state(self.page, min(timeout_ms, 5_000))
+        await self._document(start + min(timeout_ms, 5_000) / 1000)
         if not self.saw_traffic:
-            # The page's turn, and a moment of ours for what the browser itself starts (a
-            # form's navigation): together, not one after the other.
-            answered, _ = await asyncio.gather(
+            # The page's turn, and a moment of ours for what the browser itself starts (a new
+            # tab): together, not one after the other.
+            turn, _ = await asyncio.gather(
                 _page_turn(self.page),
                 asyncio.sleep(max(0.0, start + SETTLE_IDLE_S - time.monotonic())),
             )
-            if answered and not self.saw_traffic:
+            if turn is Turn.ANSWERED and not self.saw_traffic:
                 return
+            if turn is Turn.LEAVING:
+                self._leaving()
         # The action loaded something, perhaps a new document: while we wait for the page to
         # go quiet, Playwright sets up its scripts in it, which the next step's first locator
         # call (recording the element of an action) would otherwise wait for.
@@ -108,13 +193,26 @@ class Settler:
         """No request in flight for `SETTLE_QUIET_S`, then a page turn that starts none."""
         while await self._no_requests_for_a_while(deadline):
             started = self.started
-            if await _page_turn(self.page):
-                if self.started == started:
-                    return
+            turn = await _page_turn(self.page)
+            if turn is Turn.LEAVING:
+                self._leaving()
             elif self.page.is_closed():
                 return
-            else:  # a new document is coming: its DOMContentLoaded first
-                await load_state(self.page, max(0.0, deadline - time.monotonic()) * 1000)
+            elif turn is Turn.ANSWERED and self.started == started and not self.commit_due:
+                return
+            # A new document is coming: its DOMContentLoaded first.
+            await self._document(deadline)
+
+    async def _document(self, deadline: float) -> None:
+        """Wait for the main frame's new document, when one is due, then for its
+        DOMContentLoaded. The commit first: Playwright tracks load states in this process, from
+        events that can come after an evaluate in the old document has failed, and until then
+        the old document's DOMContentLoaded counts."""
+        if self.commit_due:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                    await self._committed.wait()
+        await load_state(self.page, max(0.0, deadline - time.monotonic()) * 1000)
 
     async def _no_requests_for_a_while(self, deadline: float) -> bool:
         """Wait until no request has been in flight for SETTLE_QUIET_S; False at `deadline`."""
@@ -143,20 +241,20 @@ async def prime(page: Page) -> None:
         pass
 
 
-async def _page_turn(page: Page) -> bool:
+async def _page_turn(page: Page) -> Turn:
     """Return once `SETTLE_TURN_MS` of the page's time has passed: what reached the page before
     (an action's events, a response) has been handled, with the microtasks and short timers
-    that queued, and a page busy running a script answers only when it is done. False when the
-    page could not answer: its document is going away (navigating) or closed."""
+    that queued, and a page busy running a script answers only when it is done. The answer says
+    whether the document has started a navigation since the action (`WATCH_JS`)."""
     try:
         # Bounded: a tab in the background may have its timers throttled.
         async with asyncio.timeout(PAGE_TURN_MAX_S):
-            await page.evaluate("ms => new Promise(done => setTimeout(done, ms))", SETTLE_TURN_MS)
+            leaving = await page.evaluate(PAGE_TURN_JS, SETTLE_TURN_MS)
     except PlaywrightError:
-        return False
+        return Turn.GONE
     except TimeoutError:
-        pass  # throttled: the request events tell the rest
-    return True
+        return Turn.ANSWERED  # throttled: the request events tell the rest
+    return Turn.LEAVING if leaving else Turn.ANSWERED
 
 
 async def load_state(page: Page, timeout_ms: float) -> None:
